@@ -1,0 +1,34 @@
+// The instance's side of the shared state, set up by worker_shim.ts before the application
+// is imported. It is keyed on a global symbol so that it is found even when the application
+// loads its own copy of this library.
+import type { DataRegion } from "./_region.ts";
+
+export interface InstanceContext {
+  /** This instance's id. */
+  readonly id: number;
+  /** The instance block (see _layout.ts), as Int32 and as Float64 slots. */
+  readonly block: Int32Array;
+  readonly blockF64: Float64Array;
+  /** The stored data. */
+  readonly region: DataRegion;
+  /** The supervisor's authoritative time interval and policy. */
+  readonly timeInterval: number;
+  readonly recoveryPolicy: number;
+  /** Listeners for the warning signal, by signal number. */
+  readonly signalListeners: Map<number, Set<() => void>>;
+}
+
+const KEY = Symbol.for("@x/sam/instance-context");
+
+export function instanceContext(): InstanceContext | undefined {
+  return (globalThis as Record<symbol, InstanceContext | undefined>)[KEY];
+}
+
+export function setInstanceContext(context: InstanceContext): void {
+  (globalThis as Record<symbol, InstanceContext | undefined>)[KEY] = context;
+}
+
+/** Milliseconds since the epoch, with sub-millisecond precision, comparable across threads. */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
+}

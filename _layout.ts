@@ -1,0 +1,46 @@
+// The shared memory layout, defined once. Two kinds of region:
+//
+// - The data region lives as long as the supervisor: a small Int32 header plus two data slots
+//   (separate growable SharedArrayBuffers). A store copies into the slot that is not current
+//   and then publishes it with one compare-and-exchange on DATA_CONTROL, so a store cut off
+//   at any point leaves the previous value whole.
+// - The instance block is made anew for every instance, so that nothing an instance writes
+//   there after it was given up can reach the next one.
+
+/** Int32 slots of the data header. */
+export const DATA_MAGIC = 0; // DATA_MAGIC_VALUE while the header is intact
+export const DATA_CONTROL = 1; // bit 30: current slot; bits 0..29: lock holder (0 = free)
+export const DATA_LENGTH_0 = 2; // bytes in slot 0 (written only while slot 0 is not current)
+export const DATA_LENGTH_1 = 3; // bytes in slot 1 (likewise)
+export const DATA_EPOCH = 4; // id of the only instance allowed to act; others are fenced
+/** Number of Int32 slots in the data header. */
+export const DATA_HEADER_SLOTS = 5;
+/** Size of the data header in bytes. */
+export const DATA_HEADER_BYTES = DATA_HEADER_SLOTS * Int32Array.BYTES_PER_ELEMENT;
+
+export const DATA_MAGIC_VALUE = 0x53414d31; // "SAM1"
+export const SLOT_BIT = 1 << 30;
+export const HOLDER_MASK = SLOT_BIT - 1;
+/** Lock holder id of the supervisor itself (instances count up from 1). */
+export const SUPERVISOR_HOLDER = HOLDER_MASK;
+
+/** Int32 slots of an instance block. */
+export const INST_HC_STATE = 0; // HC_STOPPED or HC_STARTED, written by the instance
+export const INST_EVENT_SEQ = 1; // bumped and notified after each change the supervisor acts on
+export const INST_LISTENERS = 2; // bit n set: the instance listens for signal n
+export const INST_WARN_SIGNAL = 3; // warning signal number set by warnSignalSet()
+export const INST_THREAD_ID = 4; // Linux thread id of the instance, 0 when unknown
+export const INST_REGISTERED = 5; // 1 once the instance's register() returned
+export const INST_FLAGS = 6; // FLAG_* bits the instance raised (markFailed)
+export const INST_ACTIVE = 7; // set by the supervisor to activate a standby instance
+/** Float64 slot (index in a Float64Array over the same buffer) of the last health check. */
+export const INST_HC_TIME_F64 = 4; // byte 32: epoch ms of the last hcSend() or start()
+/** Size of an instance block in bytes. */
+export const INST_BYTES = (INST_HC_TIME_F64 + 1) * Float64Array.BYTES_PER_ELEMENT;
+
+export const HC_STOPPED = 0;
+export const HC_STARTED = 1;
+export const FLAG_MARK_FAILED = 1;
+
+/** Growth step of a data slot, so that small growing stores do not grow it every time. */
+export const SLOT_GROW_STEP = 64 * 1024;

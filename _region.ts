@@ -1,0 +1,259 @@
+// The stored data: a header and two slots in SharedArrayBuffers, shared by the supervisor
+// and its instances. Every operation is a lock-protected copy; see _layout.ts for the words.
+import {
+  DATA_CONTROL,
+  DATA_EPOCH,
+  DATA_HEADER_BYTES,
+  DATA_LENGTH_0,
+  DATA_MAGIC,
+  DATA_MAGIC_VALUE,
+  HOLDER_MASK,
+  SLOT_BIT,
+  SLOT_GROW_STEP,
+  SUPERVISOR_HOLDER,
+} from "./_layout.ts";
+import { CsError, SamError } from "./errors.ts";
+
+/** What a thread needs to attach to a data region; plain data, so it can be posted. */
+export interface DataRegionHandles {
+  header: SharedArrayBuffer;
+  slots: SharedArrayBuffer[];
+  maxDataSize: number;
+}
+
+/** Bytes that `dataStore()` accepts, or null to delete. */
+export type StorableData = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | null;
+
+/** How long an instance waits on a held lock before it looks at the holder again. */
+const LOCK_WAIT_MS = 5;
+
+function newSlot(maxDataSize: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(0, { maxByteLength: maxDataSize });
+}
+
+/** Turns what `dataStore()` was given into bytes, or throws CS_ERR_INVALID_PARAM. */
+export function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
+  throw new SamError(
+    CsError.CS_ERR_INVALID_PARAM,
+    `data must be bytes (a Uint8Array, an ArrayBufferView or an ArrayBuffer) or null, not ${describe(data)}`,
+  );
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+    return `${typeof value} ${String(value)}`;
+  }
+  if (typeof value === "object") return `a ${value.constructor?.name ?? "object"}`;
+  return typeof value;
+}
+
+export class DataRegion {
+  readonly header: Int32Array;
+  readonly maxDataSize: number;
+  #slots: SharedArrayBuffer[];
+
+  constructor(handles: DataRegionHandles) {
+    this.header = new Int32Array(handles.header);
+    this.#slots = handles.slots.slice();
+    this.maxDataSize = handles.maxDataSize;
+  }
+
+  /** A new, empty region for data of at most `maxDataSize` bytes. */
+  static create(maxDataSize: number): DataRegion {
+    const region = new DataRegion({
+      header: new SharedArrayBuffer(DATA_HEADER_BYTES),
+      slots: [newSlot(maxDataSize), newSlot(maxDataSize)],
+      maxDataSize,
+    });
+    // Publish the magic last: the header is valid from here on.
+    Atomics.store(region.header, DATA_MAGIC, DATA_MAGIC_VALUE);
+    return region;
+  }
+
+  get handles(): DataRegionHandles {
+    return { header: this.header.buffer as SharedArrayBuffer, slots: this.#slots.slice(), maxDataSize: this.maxDataSize };
+  }
+
+  /**
+   * Takes the lock for `holder`. Instances wait (Atomics.wait is allowed in a Worker); the
+   * supervisor passes `canWait = false` and gets -1 instead of blocking its event loop.
+   * Returns the locked control word.
+   */
+  #lock(holder: number, canWait: boolean): number {
+    const h = this.header;
+    for (;;) {
+      const word = Atomics.load(h, DATA_CONTROL);
+      const owner = word & HOLDER_MASK;
+      if (word < 0) throw corrupt(`DATA_CONTROL ${word}`);
+      if (owner === 0) {
+        const locked = (word & SLOT_BIT) | holder;
+        if (Atomics.compareExchange(h, DATA_CONTROL, word, locked) === word) return locked;
+        continue;
+      }
+      if (owner !== SUPERVISOR_HOLDER && owner !== holder && owner !== Atomics.load(h, DATA_EPOCH)) {
+        // Held by an instance that was given up after the supervisor fenced it: it wrote
+        // nothing (it checks the epoch first), so the lock can be taken back.
+        Atomics.compareExchange(h, DATA_CONTROL, word, word & SLOT_BIT);
+        continue;
+      }
+      if (!canWait) return -1;
+      // "ok", "not-equal" and "timed-out" all mean: look at the word again.
+      const result = Atomics.wait(h, DATA_CONTROL, word, LOCK_WAIT_MS);
+      if (result !== "ok" && result !== "not-equal" && result !== "timed-out") {
+        throw corrupt(`Atomics.wait returned ${result}`);
+      }
+    }
+  }
+
+  #unlock(locked: number, next: number): boolean {
+    const ok = Atomics.compareExchange(this.header, DATA_CONTROL, locked, next) === locked;
+    // Published (or refused) above; wake any thread waiting for the lock.
+    Atomics.notify(this.header, DATA_CONTROL);
+    return ok;
+  }
+
+  #acquire(holder: number, canWait: boolean): number {
+    const locked = this.#lock(holder, canWait);
+    if (locked === -1) {
+      throw new SamError(CsError.CS_ERR_TRY_AGAIN, `the stored data is locked by instance ${Atomics.load(this.header, DATA_CONTROL) & HOLDER_MASK}`);
+    }
+    if (holder !== SUPERVISOR_HOLDER && Atomics.load(this.header, DATA_EPOCH) !== holder) {
+      this.#unlock(locked, locked & SLOT_BIT);
+      throw new SamError(CsError.CS_ERR_BAD_HANDLE, `instance ${holder} was given up by its supervisor`);
+    }
+    return locked;
+  }
+
+  /** Length of the current value, checked against the slot it claims to be in. */
+  #currentLength(locked: number): number {
+    const slot = (locked & SLOT_BIT) ? 1 : 0;
+    const length = Atomics.load(this.header, DATA_LENGTH_0 + slot);
+    const capacity = this.#slots[slot].byteLength;
+    if (length < 0 || length > capacity) throw corrupt(`DATA_LENGTH_${slot} ${length} (slot holds ${capacity})`);
+    return length;
+  }
+
+  /** Replaces the stored value with `bytes` (already validated), or deletes it. */
+  store(holder: number, bytes: Uint8Array | null, canWait = true): void {
+    const length = bytes === null ? 0 : bytes.byteLength;
+    if (length > this.maxDataSize) {
+      throw new SamError(CsError.CS_ERR_NO_MEMORY, `data of ${length} bytes is larger than maxDataSize ${this.maxDataSize}`);
+    }
+    const locked = this.#acquire(holder, canWait);
+    let published = false;
+    try {
+      const target = (locked & SLOT_BIT) ? 0 : 1;
+      if (bytes !== null && length > 0) {
+        const sab = this.#slots[target];
+        if (sab.byteLength < length) {
+          const grown = Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP);
+          try {
+            sab.grow(grown);
+          } catch (e) {
+            throw new SamError(CsError.CS_ERR_NO_MEMORY, `cannot grow the data slot to ${grown} bytes: ${e}`);
+          }
+        }
+        new Uint8Array(sab, 0, length).set(bytes);
+      }
+      Atomics.store(this.header, DATA_LENGTH_0 + target, length);
+      // Publish: flip the current slot and release the lock in one step. It fails only when
+      // the supervisor fenced this holder meanwhile; then the old value stays current.
+      published = this.#unlock(locked, target ? SLOT_BIT : 0);
+      if (!published) {
+        throw new SamError(CsError.CS_ERR_BAD_HANDLE, `instance ${holder} was given up by its supervisor during the store`);
+      }
+    } finally {
+      if (!published) this.#unlock(locked, locked & SLOT_BIT);
+    }
+  }
+
+  /** Size of the stored value in bytes. */
+  size(holder: number, canWait = true): number {
+    const locked = this.#acquire(holder, canWait);
+    try {
+      return this.#currentLength(locked);
+    } finally {
+      this.#unlock(locked, locked & SLOT_BIT);
+    }
+  }
+
+  /** Copies the stored value into `into` (when given) or into a new array. */
+  restore(holder: number, into?: Uint8Array, canWait = true): Uint8Array {
+    const locked = this.#acquire(holder, canWait);
+    try {
+      const length = this.#currentLength(locked);
+      if (into !== undefined && into.byteLength < length) {
+        throw new SamError(CsError.CS_ERR_INVALID_PARAM, `into holds ${into.byteLength} bytes, less than the ${length} stored`);
+      }
+      const out = into === undefined ? new Uint8Array(length) : into.subarray(0, length);
+      if (length > 0) out.set(new Uint8Array(this.#slots[(locked & SLOT_BIT) ? 1 : 0], 0, length));
+      return out;
+    } finally {
+      this.#unlock(locked, locked & SLOT_BIT);
+    }
+  }
+
+  /** Lets `instanceId` act on the data (and no other instance). */
+  admit(instanceId: number): void {
+    Atomics.store(this.header, DATA_EPOCH, instanceId);
+  }
+
+  /**
+   * Fences `instanceId` after the supervisor gave it up: from now on none of its stores can
+   * be published. When it held the lock, it may still be copying into the slot that is not
+   * current, so that slot is replaced by a fresh buffer the instance never saw.
+   */
+  fence(instanceId: number): void {
+    const h = this.header;
+    Atomics.store(h, DATA_EPOCH, 0);
+    for (;;) {
+      const word = Atomics.load(h, DATA_CONTROL);
+      if ((word & HOLDER_MASK) !== instanceId) return;
+      if (Atomics.compareExchange(h, DATA_CONTROL, word, word & SLOT_BIT) === word) {
+        const inactive = (word & SLOT_BIT) ? 0 : 1;
+        this.#slots[inactive] = newSlot(this.maxDataSize);
+        Atomics.notify(h, DATA_CONTROL);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Whether the header is intact: what the supervisor checks before it trusts anything an
+   * instance may have written. `maxHolder` is the highest instance id that may hold the lock.
+   */
+  isIntact(maxHolder: number): boolean {
+    const h = this.header;
+    if (Atomics.load(h, DATA_MAGIC) !== DATA_MAGIC_VALUE) return false;
+    const word = Atomics.load(h, DATA_CONTROL);
+    if (word < 0) return false;
+    const owner = word & HOLDER_MASK;
+    if (owner > maxHolder && owner !== SUPERVISOR_HOLDER) return false;
+    const slot = (word & SLOT_BIT) ? 1 : 0;
+    const length = Atomics.load(h, DATA_LENGTH_0 + slot);
+    return length >= 0 && length <= this.#slots[slot].byteLength && length <= this.maxDataSize;
+  }
+
+  /** Empties the region with fresh slots: the recovery from a corrupt header. */
+  reset(): void {
+    const h = this.header;
+    this.#slots = [newSlot(this.maxDataSize), newSlot(this.maxDataSize)];
+    Atomics.store(h, DATA_LENGTH_0, 0);
+    Atomics.store(h, DATA_LENGTH_0 + 1, 0);
+    Atomics.store(h, DATA_CONTROL, 0);
+    Atomics.store(h, DATA_EPOCH, 0);
+    // Publish the magic last, then wake anyone waiting on the lock word.
+    Atomics.store(h, DATA_MAGIC, DATA_MAGIC_VALUE);
+    Atomics.notify(h, DATA_CONTROL);
+  }
+}
+
+function corrupt(what: string): SamError {
+  return new SamError(CsError.CS_ERR_LIBRARY, `the shared data header is corrupt: ${what}`);
+}

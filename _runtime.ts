@@ -1,0 +1,126 @@
+// Everything that differs between Deno and Bun, behind one small interface. Both runtimes
+// implement node:worker_threads with real exit codes and idle exit, so instances run there.
+import process from "node:process";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+/** What sam needs from the runtime it runs on. */
+export interface Runtime {
+  /** "deno" or "bun". */
+  readonly name: string;
+  /** The runtime's version, such as "2.9.6". */
+  readonly version: string;
+  /**
+   * Whether `Worker.terminate()` stops a thread stuck in a JavaScript busy loop. Deno 2.7 to
+   * 2.9.x leave such a thread spinning (measured on 2.9.6); Bun stops it in ~5 ms.
+   */
+  readonly terminatesBusyLoops: boolean;
+  /** Whether the runtime itself prints an instance's uncaught error to stderr. */
+  readonly printsWorkerErrors: boolean;
+  /** URL of the program's main module, if there is one. */
+  mainModule(): string | undefined;
+  /** Ends the process with `code`. */
+  exit(code: number): never;
+  /** Gives an instance the globals a Deno or Bun program expects (`self`, `self.close()`). */
+  prepareInstanceGlobals(): void;
+  /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
+  threadId(): number;
+  /** Whether the thread `tid` of this process still exists. */
+  threadExists(tid: number): boolean;
+  /** The process's full command line (argv[0] first), to start it again; null if unknown. */
+  commandLine(): string[] | null;
+  /** Listens for a real process signal on the main thread. */
+  addProcessSignalListener(name: string, fn: () => void): void;
+  /** Stops listening for a real process signal. */
+  removeProcessSignalListener(name: string, fn: () => void): void;
+}
+
+interface DenoLike {
+  version: { deno: string };
+  mainModule: string;
+}
+interface BunLike {
+  version: string;
+  main: string;
+}
+
+const g = globalThis as { Deno?: DenoLike; Bun?: BunLike; self?: unknown; close?: unknown };
+
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a, b] = version.split(".").map((p) => parseInt(p, 10));
+  return a > major || (a === major && b >= minor);
+}
+
+const common = {
+  exit(code: number): never {
+    process.exit(code);
+  },
+  threadId(): number {
+    try {
+      const link = readlinkSync("/proc/thread-self");
+      const tid = parseInt(link.slice(link.lastIndexOf("/") + 1), 10);
+      return Number.isInteger(tid) && tid > 0 ? tid : 0;
+    } catch {
+      return 0;
+    }
+  },
+  threadExists(tid: number): boolean {
+    return tid > 0 && existsSync(`/proc/self/task/${tid}`);
+  },
+  commandLine(): string[] | null {
+    try {
+      const raw = readFileSync("/proc/self/cmdline", "utf8");
+      return raw.split("\0").filter((s, i, all) => i < all.length - 1 || s !== "");
+    } catch {
+      return null;
+    }
+  },
+  addProcessSignalListener(name: string, fn: () => void): void {
+    process.on(name as "SIGTERM", fn);
+  },
+  removeProcessSignalListener(name: string, fn: () => void): void {
+    process.off(name as "SIGTERM", fn);
+  },
+};
+
+function denoRuntime(deno: DenoLike): Runtime {
+  return {
+    ...common,
+    name: "deno",
+    version: deno.version.deno,
+    terminatesBusyLoops: !versionAtLeast(deno.version.deno, 2, 7),
+    printsWorkerErrors: true,
+    mainModule: () => deno.mainModule,
+    prepareInstanceGlobals() {
+      // Deno runs node:worker_threads Workers without `self`; programs written for Deno's
+      // Worker global scope use it, and self.close() ends the instance with code 0.
+      if (g.self === undefined) g.self = globalThis;
+      if (typeof g.close !== "function") g.close = () => process.exit(0);
+    },
+  };
+}
+
+function bunRuntime(bun: BunLike): Runtime {
+  return {
+    ...common,
+    name: "bun",
+    version: bun.version,
+    terminatesBusyLoops: true,
+    printsWorkerErrors: false,
+    mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
+    prepareInstanceGlobals() {
+      // Bun's worker scope has `self` but no self.close().
+      const self = g.self as { close?: unknown } | undefined;
+      if (self && typeof self.close !== "function") self.close = () => process.exit(0);
+    },
+  };
+}
+
+/** The runtime this code runs on. */
+export const runtime: Runtime = g.Deno
+  ? denoRuntime(g.Deno)
+  : g.Bun
+  ? bunRuntime(g.Bun)
+  : (() => {
+    throw new Error("sam runs on Deno or Bun");
+  })();

@@ -1,0 +1,42 @@
+/**
+ * sam: corosync's Simple Availability Manager (libsam) for Deno and Bun, with threads in
+ * place of processes. The main thread supervises the program, run again in a Worker:
+ * health checks with deadlines, a warning, termination, a restart with the next instance id,
+ * and stored data that survives from one instance to the next in shared memory.
+ *
+ * @example The libsam style
+ * ```ts
+ * import * as sam from "jsr:@x/sam";
+ * sam.initialize(1000, sam.RecoveryPolicy.RESTART);
+ * const iid = await sam.register(); // the main thread stays here, supervising
+ * const saved = sam.dataRestore(); // what the previous instance stored
+ * await sam.start();
+ * setInterval(() => {
+ *   sam.hcSend();
+ *   sam.dataStore(new TextEncoder().encode(`instance ${iid}`));
+ * }, 200);
+ * ```
+ *
+ * @module
+ */
+export { CsError, csErrorName, SamError } from "./errors.ts";
+export { RecoveryPolicy } from "./policy.ts";
+export type { QuorumSource, SamOptions, SuperviseOptions } from "./options.ts";
+export {
+  addSignalListener,
+  dataGetsize,
+  dataRestore,
+  dataStore,
+  finalize,
+  hcCallbackRegister,
+  hcSend,
+  type HealthCheckCallback,
+  initialize,
+  markFailed,
+  register,
+  removeSignalListener,
+  start,
+  stop,
+  warnSignalSet,
+} from "./sam.ts";
+export { supervise, Supervisor, type SupervisorEnd, type SupervisorState, type SupervisorStatus } from "./supervisor.ts";

@@ -1,0 +1,55 @@
+/**
+ * Options of {@linkcode initialize} and {@linkcode supervise}.
+ *
+ * @module
+ */
+
+/**
+ * Where quorum comes from under a `QUORUM` policy: an EventTarget with a boolean `quorate`
+ * that dispatches `"change"` when it flips.
+ */
+export interface QuorumSource extends EventTarget {
+  /** Whether the cluster is quorate now. */
+  readonly quorate: boolean;
+}
+
+/** Options of {@linkcode initialize}, used when the main thread becomes the supervisor. */
+export interface SamOptions {
+  /**
+   * The largest stored data in bytes; a larger `dataStore()` is `CS_ERR_NO_MEMORY`.
+   * @default {67108864} (64 MiB)
+   */
+  maxDataSize?: number;
+  /** Quorum source; required with the `QUORUM` flag. */
+  quorum?: QuorumSource;
+  /** Path of the JSON state record written under the `CMAP` flag. */
+  stateFile?: string;
+  /**
+   * Keep the next instance's Worker spawned and waiting, so that a recovery only imports
+   * the application. Costs one idle Worker (about 10 to 20 MiB of memory).
+   * @default {true}
+   */
+  standby?: boolean;
+  /**
+   * Where `Worker.terminate()` leaves a thread running (Deno 2.7 to 2.9 with a busy loop),
+   * start the program again as a new process carrying the stored data, the instance count
+   * and the warning signal over, and end this one. Only in the libsam style.
+   * @default {true}
+   */
+  respawnOnStuckThread?: boolean;
+}
+
+/** Options of {@linkcode supervise}: authoritative for the instances. */
+export interface SuperviseOptions extends SamOptions {
+  /** Health-check deadline in ms; 0 = no time limit. */
+  timeInterval: number;
+  /** A {@linkcode RecoveryPolicy}. */
+  recoveryPolicy: number;
+  /** Bytes the first instance restores. */
+  data?: Uint8Array;
+  /**
+   * The warning signal name.
+   * @default {"SIGTERM"}
+   */
+  warnSignal?: string;
+}

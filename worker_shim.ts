@@ -1,0 +1,54 @@
+/**
+ * The Worker entry of every instance: it attaches the shared region, gives the instance the
+ * globals a Deno or Bun program expects, waits to be activated, then imports the application.
+ * The supervisor starts it; applications do not import it.
+ *
+ * @module
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { setInstanceContext } from "./_context.ts";
+import { INST_THREAD_ID } from "./_layout.ts";
+import { DataRegion, type DataRegionHandles } from "./_region.ts";
+import { runtime } from "./_runtime.ts";
+import { signalNumber } from "./_signals.ts";
+
+interface Activation {
+  type: "activate";
+  id: number;
+  region: DataRegionHandles;
+  timeInterval: number;
+  recoveryPolicy: number;
+}
+
+interface SignalMessage {
+  type: "signal";
+  signal: string;
+}
+
+const { mainModule, block: buffer } = workerData as { mainModule: string; block: SharedArrayBuffer };
+const block = new Int32Array(buffer);
+const signalListeners = new Map<number, Set<() => void>>();
+Atomics.store(block, INST_THREAD_ID, runtime.threadId());
+runtime.prepareInstanceGlobals();
+
+const port = parentPort!;
+port.on("message", (message: Activation | SignalMessage) => {
+  if (message.type === "signal") {
+    for (const fn of signalListeners.get(signalNumber(message.signal)) ?? []) fn();
+    return;
+  }
+  if (message.type !== "activate") return;
+  setInstanceContext({
+    id: message.id,
+    block,
+    blockF64: new Float64Array(buffer),
+    region: new DataRegion(message.region),
+    timeInterval: message.timeInterval,
+    recoveryPolicy: message.recoveryPolicy,
+    signalListeners,
+  });
+  // From here the port must not keep the instance alive: an instance with nothing left to
+  // do ends, as a program does.
+  port.unref();
+  import(mainModule);
+});
