@@ -29,6 +29,8 @@ export interface Runtime {
   threadExists(tid: number): boolean;
   /** The process's full command line (argv[0] first), to start it again; null if unknown. */
   commandLine(): string[] | null;
+  /** Arguments after the runtime's executable that run `script` with all permissions. */
+  scriptArgs(script: string): string[];
   /** Listens for a real process signal on the main thread. */
   addProcessSignalListener(name: string, fn: () => void): void;
   /** Stops listening for a real process signal. */
@@ -90,6 +92,7 @@ function denoRuntime(deno: DenoLike): Runtime {
     version: deno.version.deno,
     terminatesBusyLoops: !versionAtLeast(deno.version.deno, 2, 7),
     printsWorkerErrors: true,
+    scriptArgs: (script) => ["run", "--allow-all", script],
     mainModule: () => deno.mainModule,
     prepareInstanceGlobals() {
       // Deno runs node:worker_threads Workers without `self`; programs written for Deno's
@@ -107,6 +110,7 @@ function bunRuntime(bun: BunLike): Runtime {
     version: bun.version,
     terminatesBusyLoops: true,
     printsWorkerErrors: false,
+    scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
     prepareInstanceGlobals() {
       // Bun's worker scope has `self` but no self.close().

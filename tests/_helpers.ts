@@ -1,0 +1,41 @@
+// Runs a fixture app from tests/testdata as its own process on the runtime running the tests.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
+import { runtime } from "../_runtime.ts";
+
+export interface AppResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+/** Path of a fixture in tests/testdata. */
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
+}
+
+/**
+ * Runs `name` and resolves when its output is closed (so a process it hands over to is
+ * waited for too). Killed after `timeoutMs`, which fails the test through its exit code.
+ */
+export function runApp(name: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<AppResult> {
+  const child = spawn(process.execPath, runtime.scriptArgs(fixture(name)), {
+    env: { ...process.env, ...env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => stdout += d);
+  child.stderr!.on("data", (d) => stderr += d);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) => {
+    let code: number | null = null;
+    child.on("exit", (c, signal) => code = c ?? (signal ? -1 : null));
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, lines: stdout.split("\n").filter((l) => l !== "") });
+    });
+  });
+}
