@@ -16,10 +16,13 @@ export interface ResumeState {
   data: Uint8Array;
 }
 
-/** Starts this program again with `state`; false when the command line cannot be known. */
-export function respawnProcess(state: ResumeState): boolean {
+/**
+ * Starts this program again with `state`; resolves once the new process runs, or false when
+ * it could not be started (the command line unknown, or spawning failed).
+ */
+export function respawnProcess(state: ResumeState): Promise<boolean> {
   const argv = runtime.commandLine();
-  if (argv === null || argv.length === 0) return false;
+  if (argv === null || argv.length === 0) return Promise.resolve(false);
   const file = join(tmpdir(), `sam-resume-${process.pid}-${Date.now()}`);
   const head = new TextEncoder().encode(JSON.stringify({ nextId: state.nextId, warnSignal: state.warnSignal }) + "\n");
   const bytes = new Uint8Array(head.length + state.data.length);
@@ -27,8 +30,16 @@ export function respawnProcess(state: ResumeState): boolean {
   bytes.set(state.data, head.length);
   writeFileSync(file, bytes, { mode: 0o600 });
   const child = spawn(argv[0], argv.slice(1), { stdio: "inherit", env: { ...process.env, [ENV]: file } });
-  child.unref();
-  return true;
+  return new Promise((resolve) => {
+    child.once("spawn", () => {
+      child.unref();
+      resolve(true);
+    });
+    child.once("error", () => {
+      unlinkSync(file);
+      resolve(false);
+    });
+  });
 }
 
 /** The state handed over by the previous process, read once and removed; null if none. */

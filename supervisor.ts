@@ -121,6 +121,7 @@ export class Supervisor extends EventTarget {
   #stuckThreads = 0;
   #failed = false;
   #stopping = false;
+  #handingOver = false;
   #finished = false;
   #resolveDone!: (end: SupervisorEnd) => void;
 
@@ -369,22 +370,22 @@ export class Supervisor extends EventTarget {
       if (performance.now() - since < THREAD_GRACE_MS) return void setTimeout(poll, THREAD_POLL_MS).unref?.();
       this.#stuckThreads++;
       this.#emit("stuck-thread", { id: inst.id, threadId: tid });
-      if (this.#respawn && !this.#finished) this.#handOver();
+      if (this.#respawn && !this.#finished && !this.#handingOver) void this.#handOver();
     };
     setTimeout(poll, THREAD_POLL_MS);
   }
 
   /** Ends this process in favour of a new one that carries everything over. */
-  #handOver(): void {
+  async #handOver(): Promise<void> {
+    this.#handingOver = true;
     const current = this.#current;
-    if (current !== null && !current.ended) {
-      this.#stopping = true;
-      this.#terminate(current, 128 + SIGKILL);
-    }
+    if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
     const data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
-    if (respawnProcess({ nextId: this.#lastId + 1, warnSignal: this.#warnSignal, data })) {
-      this.#finish(0, "respawned");
-    }
+    const spawned = await respawnProcess({ nextId: this.#lastId + 1, warnSignal: this.#warnSignal, data });
+    if (spawned) return this.#finish(0, "respawned");
+    // No new process: go on here, with the stuck thread reported in status.
+    this.#handingOver = false;
+    this.#startNext();
   }
 
   #end(inst: Instance, exitCode: number): void {
@@ -407,6 +408,7 @@ export class Supervisor extends EventTarget {
       failed = true;
     }
     this.#emit("exit", { id: inst.id, code });
+    if (this.#handingOver) return;
     if (this.#failed) return this.#finish(code, "failed");
     if (this.#stopping) return this.#finish(code, "stopped");
     if (!failed) return this.#finish(code, "exited");

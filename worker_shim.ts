@@ -6,6 +6,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
+import process from "node:process";
 import { setInstanceContext } from "./_context.ts";
 import { INST_THREAD_ID } from "./_layout.ts";
 import { DataRegion, type DataRegionHandles } from "./_region.ts";
@@ -50,5 +51,21 @@ port.on("message", (message: Activation | SignalMessage) => {
   // From here the port must not keep the instance alive: an instance with nothing left to
   // do ends, as a program does.
   port.unref();
-  import(mainModule);
+  let evaluated = false;
+  import(mainModule).then(() => evaluated = true, fail);
+  // A top-level await that never settles leaves nothing to do: an error, as Deno reports it
+  // for a program ("Top-level await promise never resolved").
+  // "beforeExit" comes only when the event loop ran dry, never for an explicit exit.
+  process.on("beforeExit", () => {
+    if (!evaluated) process.exit(1);
+  });
 });
+
+// An uncaught error or unhandled rejection ends the instance with code 1, as it ends a
+// program; the runtimes differ here inside a Worker, so the shim decides.
+function fail(error: unknown): void {
+  console.error(error);
+  process.exit(1);
+}
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);

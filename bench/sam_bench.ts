@@ -1,0 +1,182 @@
+// Times sam on the runtime running it (Deno or Bun) and prints ONE JSON line with the fields of
+// libsam_bench.c (the real libsam), plus baselines of what the runtime itself costs. See
+// README.md in this folder; bench/run.ts runs it on both runtimes and next to libsam.
+import process from "node:process";
+import { Worker } from "node:worker_threads";
+import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
+import type { ChainConfig, OpsConfig } from "./_instance_app.ts";
+
+const APP = new URL("./_instance_app.ts", import.meta.url);
+const ECHO = new URL("./_echo_worker.ts", import.meta.url);
+const SIZES = [64, 4096, 65536, 1048576, 16777216];
+/** Timed rounds of every loop; each field is the median over them. */
+const ROUNDS = 5;
+/** Recoveries timed for crash_to_next_instance_ms and hang_to_next_instance_ms. */
+const RECOVERIES = 7;
+/** How long each instance of a chain runs before it crashes or hangs. */
+const SETTLE_MS = 250;
+const PHASE_TIMEOUT_MS = 40_000;
+
+const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+const runtimeName = g.Deno ? "deno" : g.Bun ? "bun" : "unknown";
+const runtimeVersion = g.Deno?.version.deno ?? g.Bun?.version ?? process.version;
+
+function median(values: number[]): number {
+  const s = values.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Rounds as the figures are printed: ns to 0.1, ms to 0.001, bytes whole. */
+function rounded(key: string, value: number): number {
+  if (key.endsWith("_ms")) return Math.round(value * 1000) / 1000;
+  if (key.endsWith("_ns")) return value >= 1000 ? Math.round(value) : Math.round(value * 10) / 10;
+  return Math.round(value);
+}
+
+/** Runs a supervision of _instance_app.ts seeded with `config`; returns what the last instance stored. */
+async function supervised<T>(
+  config: OpsConfig | ChainConfig,
+  timeInterval: number,
+  recoveryPolicy: number,
+): Promise<T> {
+  const supervisor = supervise(APP, {
+    timeInterval,
+    recoveryPolicy,
+    data: new TextEncoder().encode(JSON.stringify(config)),
+  });
+  const exits: string[] = [];
+  let stuck = 0;
+  supervisor.addEventListener("exit", (e) => {
+    const { id, code } = (e as CustomEvent).detail;
+    exits.push(`${id}:${code}`);
+  });
+  supervisor.addEventListener("stuck-thread", () => stuck++);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<SupervisorEnd>((resolve) => {
+    timer = setTimeout(() => {
+      console.error(`sam bench: ${config.mode} did not end within ${PHASE_TIMEOUT_MS} ms; stopping it`);
+      resolve(supervisor.stop());
+    }, PHASE_TIMEOUT_MS);
+  });
+  const end = await Promise.race([supervisor.done, timeout]);
+  clearTimeout(timer);
+  if (stuck > 0) console.error(`sam bench: ${config.mode}: ${stuck} terminated thread(s) kept running`);
+  if (end.reason !== "exited" || end.code !== 0) {
+    throw new Error(
+      `sam bench: ${config.mode} ended with ${JSON.stringify(end)}; instance exits ${exits.join(" ")}`,
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(supervisor.data())) as T;
+}
+
+/** Time from an instance's crash (or last health check) to the next one's register(), median. */
+async function recovery(mode: "crash" | "hang", timeInterval: number): Promise<number> {
+  const config: ChainConfig = { mode, runs: RECOVERIES, settleMs: SETTLE_MS, results: [] };
+  const state = await supervised<ChainConfig>(config, timeInterval, RecoveryPolicy.RESTART);
+  if (state.results.length !== RECOVERIES) {
+    throw new Error(`sam bench: ${mode} timed ${state.results.length} recoveries, not ${RECOVERIES}`);
+  }
+  return median(state.results);
+}
+
+function rawCopyNs(size: number): number {
+  const target = new Uint8Array(new SharedArrayBuffer(size));
+  const source = new Uint8Array(size).fill(7);
+  const reps = Math.max(20, Math.min(200_000, Math.floor(2 ** 27 / size)));
+  const times: number[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const a = performance.now();
+    for (let i = 0; i < reps; i++) target.set(source);
+    if (round > 0) times.push((performance.now() - a) * 1e6 / reps);
+  }
+  return median(times);
+}
+
+function firstMessage(worker: Worker): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+}
+
+/** Posts `payload` (copied) `reps` times, one at a time, each acknowledged; ns per round trip. */
+function pingPong(worker: Worker, payload: Uint8Array, reps: number): Promise<number> {
+  return new Promise((resolve) => {
+    let left = reps;
+    const a = performance.now();
+    const onAck = () => {
+      if (--left > 0) return worker.postMessage(payload);
+      worker.off("message", onAck);
+      resolve((performance.now() - a) * 1e6 / reps);
+    };
+    worker.on("message", onAck);
+    worker.postMessage(payload);
+  });
+}
+
+async function messageNs(): Promise<Record<string, number>> {
+  const worker = new Worker(ECHO);
+  await firstMessage(worker);
+  const out: Record<string, number> = {};
+  for (const size of SIZES) {
+    const payload = new Uint8Array(size).fill(7);
+    const reps = size >= 1 << 20 ? 20 : 2000;
+    const times: number[] = [];
+    for (let round = 0; round <= ROUNDS; round++) {
+      const ns = await pingPong(worker, payload, reps);
+      if (round > 0) times.push(ns);
+    }
+    out[`message_${size}_ns`] = median(times);
+  }
+  await worker.terminate();
+  return out;
+}
+
+async function bareWorkerSpawnMs(): Promise<number> {
+  const times: number[] = [];
+  for (let round = 0; round <= RECOVERIES; round++) {
+    const a = performance.now();
+    const worker = new Worker(ECHO);
+    await firstMessage(worker);
+    if (round > 0) times.push(performance.now() - a);
+    await worker.terminate();
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  // sam first, in a fresh process, so that the RSS figure holds no garbage of the baselines.
+  const ops = await supervised<Record<string, number>>(
+    { mode: "ops", rounds: ROUNDS, sizes: SIZES },
+    0,
+    RecoveryPolicy.QUIT,
+  );
+  if (ops.peak_rss_stored_bytes !== SIZES[SIZES.length - 1]) {
+    throw new Error(`sam bench: ${ops.peak_rss_stored_bytes} bytes stored at the RSS sample`);
+  }
+  const crash = await recovery("crash", 0);
+  const hang = await recovery("hang", 100);
+  const result: Record<string, number | string> = {
+    runtime: runtimeName,
+    version: runtimeVersion,
+    time_interval_ms: 100,
+    hc_send_ns: ops.hc_send_ns,
+  };
+  for (const size of SIZES) {
+    result[`store_${size}_ns`] = ops[`store_${size}_ns`];
+    result[`restore_${size}_ns`] = ops[`restore_${size}_ns`];
+  }
+  result.crash_to_next_instance_ms = crash;
+  result.hang_to_next_instance_ms = hang;
+  for (const size of SIZES) result[`raw_copy_${size}_ns`] = rawCopyNs(size);
+  Object.assign(result, await messageNs());
+  result.bare_worker_spawn_ms = await bareWorkerSpawnMs();
+  result.peak_rss_16mib_bytes = ops.peak_rss_bytes;
+  for (const [key, value] of Object.entries(result)) {
+    if (typeof value === "number") result[key] = rounded(key, value);
+  }
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+await main();

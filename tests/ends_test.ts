@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { runApp } from "./_helpers.ts";
+
+// How an instance ends (health checking started, policy quit) -> the process's exit code.
+const ENDS: [mode: string, codes: number[]][] = [
+  ["return", [0]],
+  ["process.exit", [3]],
+  ["self.close", [0]],
+  ["throw", [1]],
+  ["reject", [1]],
+  ["busy", [143]],
+  // Deno keeps a Worker whose top-level await never settles alive, so it is found by the
+  // missed deadline (143); Bun ends it with nothing left to do, an error (1).
+  ["await", [1, 143]],
+  ["wait", [143]],
+];
+
+for (const [mode, codes] of ENDS) {
+  test(`register() ends supervision under quit with the exit code of an instance that ends by ${mode}`, async () => {
+    const r = await runApp("ends.ts", { SAM_END_MODE: mode });
+    assert.equal(r.lines[0], "iid 1");
+    assert.ok(codes.includes(r.code!), `exit code ${r.code}, want ${codes}: ${r.stderr}`);
+  });
+}
+
+test("register() ends supervision with the exit code of an instance that ends while stopped", async () => {
+  const r = await runApp("ends.ts", { SAM_END_MODE: "stopped-exit" });
+  assert.deepEqual(r.lines, ["iid 1"]);
+  assert.equal(r.code, 5);
+});
+
+test("register() leaves no spinning thread behind after a busy loop, and the data carries over", async () => {
+  const r = await runApp("stuck.ts");
+  const starts = r.lines.filter((l) => l.startsWith("iid") && l.includes("restored"));
+  assert.equal(starts[0].replace(/pid \d+/, "pid P"), 'iid 1 pid P restored ""');
+  const last = starts.at(-1)!;
+  assert.match(last, /restored "before the loop"$/);
+  const cpu = r.lines.find((l) => l.includes(" cpu "));
+  assert.ok(cpu, r.stdout + r.stderr);
+  const ms = Number(cpu.match(/cpu (\d+) ms/)![1]);
+  assert.ok(ms < 250, `a thread still spins: ${cpu}`);
+  // Every process that handed over is gone, taking its stuck thread with it.
+  const pids = new Set(starts.map((l) => Number(l.match(/pid (\d+)/)![1])));
+  const lastPid = Number(last.match(/pid (\d+)/)![1]);
+  for (const pid of pids) if (pid !== lastPid) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} is still there`);
+  assert.equal(r.code, pids.size > 1 ? 0 : 0);
+});
