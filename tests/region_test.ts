@@ -1,0 +1,90 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Worker } from "node:worker_threads";
+import { DataRegion } from "../_region.ts";
+import { DATA_CONTROL, DATA_LENGTH_0, DATA_MAGIC, SUPERVISOR_HOLDER } from "../_layout.ts";
+import { CsError } from "../errors.ts";
+
+const MiB = 1024 * 1024;
+
+function uniform(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === bytes[0]);
+}
+
+function once(worker: Worker, type: string): Promise<Record<string, number>> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, number> & { type: string }) => {
+      if (m.type !== type) return;
+      worker.off("message", on);
+      resolve(m);
+    };
+    worker.on("message", on);
+  });
+}
+
+test("fence() keeps a thread that was given up from publishing, even mid-copy", async () => {
+  const region = DataRegion.create(64 * MiB);
+  region.store(SUPERVISOR_HOLDER, new Uint8Array(16 * MiB).fill(0));
+  region.admit(1);
+  const worker = new Worker(new URL("./testdata/region_writer.ts", import.meta.url), {
+    workerData: { region: region.handles, size: 16 * MiB },
+  });
+  try {
+    await once(worker, "storing");
+    const fenced = once(worker, "fenced");
+    region.fence(1);
+    const atFence = region.restore(SUPERVISOR_HOLDER, undefined, false);
+    assert.ok(uniform(atFence), "the value at the fence is one whole store");
+    const { code, stores } = await fenced;
+    assert.equal(code, CsError.CS_ERR_BAD_HANDLE);
+    assert.ok(stores >= 3);
+    const after = region.restore(SUPERVISOR_HOLDER, undefined, false);
+    assert.deepEqual(after, atFence, "nothing landed after the fence");
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test("store() keeps the previous value whole when the copy is cut off before publishing", () => {
+  const region = DataRegion.create(MiB);
+  region.store(SUPERVISOR_HOLDER, new Uint8Array(1000).fill(7));
+  // A store by instance 1 cut off mid-copy: it took the lock and wrote half of the other
+  // slot, then its thread died. The supervisor fences it and takes the lock back.
+  region.admit(1);
+  const h = region.header;
+  const word = Atomics.load(h, DATA_CONTROL);
+  Atomics.store(h, DATA_CONTROL, word | 1);
+  region.fence(1);
+  const back = region.restore(SUPERVISOR_HOLDER, undefined, false);
+  assert.equal(back.length, 1000);
+  assert.ok(back.every((b) => b === 7));
+});
+
+test("store() refuses data above maxDataSize with CS_ERR_NO_MEMORY and keeps the old value", () => {
+  const region = DataRegion.create(100);
+  region.store(SUPERVISOR_HOLDER, new Uint8Array([1, 2, 3]));
+  assert.throws(() => region.store(SUPERVISOR_HOLDER, new Uint8Array(101)), { code: CsError.CS_ERR_NO_MEMORY });
+  assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), new Uint8Array([1, 2, 3]));
+});
+
+test("isIntact() finds a header overwritten with random values, and reset() empties the region", () => {
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) | 0;
+  let caught = 0;
+  for (let round = 0; round < 200; round++) {
+    const region = DataRegion.create(4096);
+    region.store(SUPERVISOR_HOLDER, new Uint8Array(10).fill(1));
+    for (let i = 0; i < region.header.length; i++) region.header[i] = random();
+    if (!region.isIntact(5)) {
+      caught++;
+      region.reset();
+      assert.equal(region.size(SUPERVISOR_HOLDER, false), 0);
+    } else {
+      // Whatever passes the check must still be read within bounds.
+      const length = Atomics.load(region.header, DATA_LENGTH_0 + ((Atomics.load(region.header, DATA_CONTROL) >> 30) & 1));
+      assert.ok(length >= 0 && length <= 4096);
+    }
+  }
+  assert.ok(caught >= 190, `only ${caught} of 200 corrupt headers found`);
+  assert.equal(DATA_MAGIC, 0);
+});
