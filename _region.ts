@@ -21,7 +21,10 @@ export interface DataRegionHandles {
   maxDataSize: number;
 }
 
-/** Bytes that `dataStore()` accepts, or null to delete. */
+/**
+ * What `dataStore()` accepts: bytes (any `ArrayBufferView`, an `ArrayBuffer` or a
+ * `SharedArrayBuffer`), or `null` to delete the stored data.
+ */
 export type StorableData = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | null;
 
 /** How long an instance waits on a held lock before it looks at the holder again. */
@@ -34,11 +37,15 @@ function newSlot(maxDataSize: number): SharedArrayBuffer {
 /** Turns what `dataStore()` was given into bytes, or throws CS_ERR_INVALID_PARAM. */
 export function toBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
   throw new SamError(
     CsError.CS_ERR_INVALID_PARAM,
-    `data must be bytes (a Uint8Array, an ArrayBufferView or an ArrayBuffer) or null, not ${describe(data)}`,
+    `data must be bytes (a Uint8Array, an ArrayBufferView or an ArrayBuffer) or null, not ${
+      describe(data)
+    }`,
   );
 }
 
@@ -77,7 +84,11 @@ export class DataRegion {
   }
 
   get handles(): DataRegionHandles {
-    return { header: this.header.buffer as SharedArrayBuffer, slots: this.#slots.slice(), maxDataSize: this.maxDataSize };
+    return {
+      header: this.header.buffer as SharedArrayBuffer,
+      slots: this.#slots.slice(),
+      maxDataSize: this.maxDataSize,
+    };
   }
 
   /**
@@ -96,7 +107,9 @@ export class DataRegion {
         if (Atomics.compareExchange(h, DATA_CONTROL, word, locked) === word) return locked;
         continue;
       }
-      if (owner !== SUPERVISOR_HOLDER && owner !== holder && owner !== Atomics.load(h, DATA_EPOCH)) {
+      if (
+        owner !== SUPERVISOR_HOLDER && owner !== holder && owner !== Atomics.load(h, DATA_EPOCH)
+      ) {
         // Held by an instance that was given up after the supervisor fenced it: it wrote
         // nothing (it checks the epoch first), so the lock can be taken back.
         Atomics.compareExchange(h, DATA_CONTROL, word, word & SLOT_BIT);
@@ -121,11 +134,19 @@ export class DataRegion {
   #acquire(holder: number, canWait: boolean): number {
     const locked = this.#lock(holder, canWait);
     if (locked === -1) {
-      throw new SamError(CsError.CS_ERR_TRY_AGAIN, `the stored data is locked by instance ${Atomics.load(this.header, DATA_CONTROL) & HOLDER_MASK}`);
+      throw new SamError(
+        CsError.CS_ERR_TRY_AGAIN,
+        `the stored data is locked by instance ${
+          Atomics.load(this.header, DATA_CONTROL) & HOLDER_MASK
+        }`,
+      );
     }
     if (holder !== SUPERVISOR_HOLDER && Atomics.load(this.header, DATA_EPOCH) !== holder) {
       this.#unlock(locked, locked & SLOT_BIT);
-      throw new SamError(CsError.CS_ERR_BAD_HANDLE, `instance ${holder} was given up by its supervisor`);
+      throw new SamError(
+        CsError.CS_ERR_BAD_HANDLE,
+        `instance ${holder} was given up by its supervisor`,
+      );
     }
     return locked;
   }
@@ -135,7 +156,9 @@ export class DataRegion {
     const slot = (locked & SLOT_BIT) ? 1 : 0;
     const length = Atomics.load(this.header, DATA_LENGTH_0 + slot);
     const capacity = this.#slots[slot].byteLength;
-    if (length < 0 || length > capacity) throw corrupt(`DATA_LENGTH_${slot} ${length} (slot holds ${capacity})`);
+    if (length < 0 || length > capacity) {
+      throw corrupt(`DATA_LENGTH_${slot} ${length} (slot holds ${capacity})`);
+    }
     return length;
   }
 
@@ -143,7 +166,10 @@ export class DataRegion {
   store(holder: number, bytes: Uint8Array | null, canWait = true): void {
     const length = bytes === null ? 0 : bytes.byteLength;
     if (length > this.maxDataSize) {
-      throw new SamError(CsError.CS_ERR_NO_MEMORY, `data of ${length} bytes is larger than maxDataSize ${this.maxDataSize}`);
+      throw new SamError(
+        CsError.CS_ERR_NO_MEMORY,
+        `data of ${length} bytes is larger than maxDataSize ${this.maxDataSize}`,
+      );
     }
     const locked = this.#acquire(holder, canWait);
     let published = false;
@@ -152,11 +178,17 @@ export class DataRegion {
       if (bytes !== null && length > 0) {
         const sab = this.#slots[target];
         if (sab.byteLength < length) {
-          const grown = Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP);
+          const grown = Math.min(
+            this.maxDataSize,
+            Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP,
+          );
           try {
             sab.grow(grown);
           } catch (e) {
-            throw new SamError(CsError.CS_ERR_NO_MEMORY, `cannot grow the data slot to ${grown} bytes: ${e}`);
+            throw new SamError(
+              CsError.CS_ERR_NO_MEMORY,
+              `cannot grow the data slot to ${grown} bytes: ${e}`,
+            );
           }
         }
         new Uint8Array(sab, 0, length).set(bytes);
@@ -166,7 +198,10 @@ export class DataRegion {
       // the supervisor fenced this holder meanwhile; then the old value stays current.
       published = this.#unlock(locked, target ? SLOT_BIT : 0);
       if (!published) {
-        throw new SamError(CsError.CS_ERR_BAD_HANDLE, `instance ${holder} was given up by its supervisor during the store`);
+        throw new SamError(
+          CsError.CS_ERR_BAD_HANDLE,
+          `instance ${holder} was given up by its supervisor during the store`,
+        );
       }
     } finally {
       if (!published) this.#unlock(locked, locked & SLOT_BIT);
@@ -189,7 +224,10 @@ export class DataRegion {
     try {
       const length = this.#currentLength(locked);
       if (into !== undefined && into.byteLength < length) {
-        throw new SamError(CsError.CS_ERR_INVALID_PARAM, `into holds ${into.byteLength} bytes, less than the ${length} stored`);
+        throw new SamError(
+          CsError.CS_ERR_INVALID_PARAM,
+          `into holds ${into.byteLength} bytes, less than the ${length} stored`,
+        );
       }
       const out = into === undefined ? new Uint8Array(length) : into.subarray(0, length);
       if (length > 0) out.set(new Uint8Array(this.#slots[(locked & SLOT_BIT) ? 1 : 0], 0, length));

@@ -24,12 +24,17 @@ export function respawnProcess(state: ResumeState): Promise<boolean> {
   const argv = runtime.commandLine();
   if (argv === null || argv.length === 0) return Promise.resolve(false);
   const file = join(tmpdir(), `sam-resume-${process.pid}-${Date.now()}`);
-  const head = new TextEncoder().encode(JSON.stringify({ nextId: state.nextId, warnSignal: state.warnSignal }) + "\n");
+  const head = new TextEncoder().encode(
+    JSON.stringify({ nextId: state.nextId, warnSignal: state.warnSignal }) + "\n",
+  );
   const bytes = new Uint8Array(head.length + state.data.length);
   bytes.set(head);
   bytes.set(state.data, head.length);
   writeFileSync(file, bytes, { mode: 0o600 });
-  const child = spawn(argv[0], argv.slice(1), { stdio: "inherit", env: { ...process.env, [ENV]: file } });
+  const child = spawn(argv[0], argv.slice(1), {
+    stdio: "inherit",
+    env: { ...process.env, [ENV]: file },
+  });
   return new Promise((resolve) => {
     child.once("spawn", () => {
       child.unref();
@@ -52,8 +57,14 @@ export function readResumeState(): ResumeState | null {
     unlinkSync(file);
     const newline = bytes.indexOf(10);
     const head = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline)));
-    if (!Number.isSafeInteger(head.nextId) || head.nextId < 1 || !Number.isInteger(head.warnSignal)) return null;
-    return { nextId: head.nextId, warnSignal: head.warnSignal, data: new Uint8Array(bytes.subarray(newline + 1)) };
+    if (
+      !Number.isSafeInteger(head.nextId) || head.nextId < 1 || !Number.isInteger(head.warnSignal)
+    ) return null;
+    return {
+      nextId: head.nextId,
+      warnSignal: head.warnSignal,
+      data: new Uint8Array(bytes.subarray(newline + 1)),
+    };
   } catch {
     return null;
   }

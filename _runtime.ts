@@ -121,10 +121,6 @@ function bunRuntime(bun: BunLike): Runtime {
 }
 
 /** The runtime this code runs on. */
-export const runtime: Runtime = g.Deno
-  ? denoRuntime(g.Deno)
-  : g.Bun
-  ? bunRuntime(g.Bun)
-  : (() => {
-    throw new Error("sam runs on Deno or Bun");
-  })();
+export const runtime: Runtime = g.Deno ? denoRuntime(g.Deno) : g.Bun ? bunRuntime(g.Bun) : (() => {
+  throw new Error("sam runs on Deno or Bun");
+})();

@@ -92,6 +92,8 @@ export class SamError extends Error {
   readonly code: CsError;
 
   /**
+   * Makes an error for `code`.
+   *
    * @param code The `cs_error_t` value.
    * @param detail What was wrong, naming the value; no trailing period.
    */

@@ -21,6 +21,7 @@
  */
 export { CsError, csErrorName, SamError } from "./errors.ts";
 export { RecoveryPolicy } from "./policy.ts";
+export type { StorableData } from "./_region.ts";
 export type { QuorumSource, SamOptions, SuperviseOptions } from "./options.ts";
 export {
   addSignalListener,
@@ -39,4 +40,10 @@ export {
   stop,
   warnSignalSet,
 } from "./sam.ts";
-export { supervise, Supervisor, type SupervisorEnd, type SupervisorState, type SupervisorStatus } from "./supervisor.ts";
+export {
+  supervise,
+  Supervisor,
+  type SupervisorEnd,
+  type SupervisorState,
+  type SupervisorStatus,
+} from "./supervisor.ts";

@@ -54,7 +54,10 @@ export type HealthCheckCallback = () => number | boolean | Promise<number | bool
 
 function requireState(call: string, ...allowed: State[]): void {
   if (!allowed.includes(state)) {
-    throw new SamError(CsError.CS_ERR_BAD_HANDLE, `${call} needs state ${allowed.join(" or ")}, not ${state}`);
+    throw new SamError(
+      CsError.CS_ERR_BAD_HANDLE,
+      `${call} needs state ${allowed.join(" or ")}, not ${state}`,
+    );
   }
 }
 
@@ -66,13 +69,19 @@ function acting(): boolean {
 function validateOptions(options: unknown): SamOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object") {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `options must be an object, not ${describe(options)}`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `options must be an object, not ${describe(options)}`,
+    );
   }
   const o = options as SamOptions;
   if (o.maxDataSize !== undefined) {
     const m = o.maxDataSize;
     if (typeof m !== "number" || !Number.isSafeInteger(m) || m < 0 || m > 2 ** 32) {
-      throw new SamError(CsError.CS_ERR_INVALID_PARAM, `maxDataSize must be a whole number of bytes from 0 to 2^32, not ${describe(m)}`);
+      throw new SamError(
+        CsError.CS_ERR_INVALID_PARAM,
+        `maxDataSize must be a whole number of bytes from 0 to 2^32, not ${describe(m)}`,
+      );
     }
   }
   return o;
@@ -96,21 +105,37 @@ function validateOptions(options: unknown): SamOptions {
  */
 export function initialize(interval: number, policy: RecoveryPolicy, options?: SamOptions): void {
   requireState("initialize()", State.NOT_INITIALIZED);
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 0 || interval > INT_MAX) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `timeInterval must be a finite number of ms from 0 to ${INT_MAX}, not ${describe(interval)}`);
+  if (
+    typeof interval !== "number" || !Number.isFinite(interval) || interval < 0 || interval > INT_MAX
+  ) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `timeInterval must be a finite number of ms from 0 to ${INT_MAX}, not ${describe(interval)}`,
+    );
   }
   if (
     typeof policy !== "number" || !Number.isInteger(policy) || (policy & ~_KNOWN_BITS) !== 0 ||
-    ((policy & _ACTION_MASK) !== RecoveryPolicy.QUIT && (policy & _ACTION_MASK) !== RecoveryPolicy.RESTART)
+    ((policy & _ACTION_MASK) !== RecoveryPolicy.QUIT &&
+      (policy & _ACTION_MASK) !== RecoveryPolicy.RESTART)
   ) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${describe(policy)}`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${
+        describe(policy)
+      }`,
+    );
   }
   const opts = validateOptions(options);
   if ((policy & RecoveryPolicy.QUORUM) && opts.quorum === undefined) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`,
+    );
   }
   const context = instanceContext();
-  if (context === undefined) mainRegion = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
+  if (context === undefined) {
+    mainRegion = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
+  }
   timeInterval = context?.timeInterval ?? interval;
   recoveryPolicy = context?.recoveryPolicy ?? policy;
   samOptions = opts;
@@ -152,14 +177,21 @@ export function register(): Promise<number> {
   }
   const module = runtime.mainModule();
   if (module === undefined) {
-    return Promise.reject(new SamError(CsError.CS_ERR_LIBRARY, "register() found no main module to run as an instance"));
+    return Promise.reject(
+      new SamError(CsError.CS_ERR_LIBRARY, "register() found no main module to run as an instance"),
+    );
   }
   state = State.REGISTERED;
-  const supervisor = Supervisor._fromMainThread(module, {
-    ...samOptions,
-    timeInterval,
-    recoveryPolicy,
-  }, mainRegion!, mainWarnSignal);
+  const supervisor = Supervisor._fromMainThread(
+    module,
+    {
+      ...samOptions,
+      timeInterval,
+      recoveryPolicy,
+    },
+    mainRegion!,
+    mainWarnSignal,
+  );
   supervisor.done.then((end) => runtime.exit(end.code));
   return new Promise<number>(() => {});
 }
@@ -288,13 +320,22 @@ function stopCallbackChecks(): void {
 export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
   requireState("hcCallbackRegister()", State.REGISTERED);
   if (timeInterval === 0) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, "hcCallbackRegister() needs a time interval above 0, not 0");
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      "hcCallbackRegister() needs a time interval above 0, not 0",
+    );
   }
   if (cb !== null && typeof cb !== "function") {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `cb must be a function or null, not ${describe(cb)}`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `cb must be a function or null, not ${describe(cb)}`,
+    );
   }
   if (cb === null && hcCallback === null) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, "hcCallbackRegister(null) with no callback registered");
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      "hcCallbackRegister(null) with no callback registered",
+    );
   }
   hcCallback = cb;
 }
@@ -316,7 +357,12 @@ export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
 export function warnSignalSet(signal: string): void {
   requireState("warnSignalSet()", State.INITIALIZED, State.REGISTERED, State.STARTED);
   const signo = signalNumber(signal);
-  if (signo === 0) throw new SamError(CsError.CS_ERR_INVALID_PARAM, `signal must be a signal name such as "SIGTERM", not ${describe(signal)}`);
+  if (signo === 0) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `signal must be a signal name such as "SIGTERM", not ${describe(signal)}`,
+    );
+  }
   const context = instanceContext();
   if (context === undefined) mainWarnSignal = signo;
   else if (acting()) Atomics.store(context.block, INST_WARN_SIGNAL, signo);
@@ -325,9 +371,14 @@ export function warnSignalSet(signal: string): void {
 function listenableSignal(signal: unknown, fn: unknown): number {
   const signo = signalNumber(signal);
   if (signo === 0 || signo === SIGKILL || signal === "SIGSTOP") {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `signal must be a name of a signal that can be caught, not ${describe(signal)}`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `signal must be a name of a signal that can be caught, not ${describe(signal)}`,
+    );
   }
-  if (typeof fn !== "function") throw new SamError(CsError.CS_ERR_INVALID_PARAM, `fn must be a function, not ${describe(fn)}`);
+  if (typeof fn !== "function") {
+    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `fn must be a function, not ${describe(fn)}`);
+  }
   return signo;
 }
 
@@ -403,7 +454,10 @@ export function dataStore(data: StorableData): void {
   if (context === undefined) return mainRegion!.store(SUPERVISOR_HOLDER, bytes, false);
   if (!acting()) {
     if (bytes !== null && bytes.byteLength > context.region.maxDataSize) {
-      throw new SamError(CsError.CS_ERR_NO_MEMORY, `data of ${bytes.byteLength} bytes is larger than maxDataSize ${context.region.maxDataSize}`);
+      throw new SamError(
+        CsError.CS_ERR_NO_MEMORY,
+        `data of ${bytes.byteLength} bytes is larger than maxDataSize ${context.region.maxDataSize}`,
+      );
     }
     return;
   }
@@ -447,7 +501,10 @@ export function dataGetsize(): number {
  */
 export function dataRestore(into?: Uint8Array): Uint8Array {
   if (into !== undefined && !(into instanceof Uint8Array)) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `into must be a Uint8Array, not ${describe(into)}`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `into must be a Uint8Array, not ${describe(into)}`,
+    );
   }
   requireState("dataRestore()", State.INITIALIZED, State.REGISTERED, State.STARTED);
   const context = instanceContext();
@@ -473,7 +530,10 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
 export function markFailed(): void {
   requireState("markFailed()", State.REGISTERED, State.STARTED);
   if ((recoveryPolicy & RecoveryPolicy.CMAP) === 0) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `markFailed() needs the CMAP flag in recoveryPolicy ${recoveryPolicy}`);
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `markFailed() needs the CMAP flag in recoveryPolicy ${recoveryPolicy}`,
+    );
   }
   const context = instanceContext()!;
   Atomics.or(context.block, INST_FLAGS, FLAG_MARK_FAILED);

@@ -182,7 +182,8 @@ export class Supervisor extends EventTarget {
   /** The state libsam would publish in cmap, plus sam's counters. */
   get status(): SupervisorStatus {
     const inst = this.#current;
-    const started = inst !== null && !inst.ended && Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+    const started = inst !== null && !inst.ended &&
+      Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
     const last = inst?.blockF64[INST_HC_TIME_F64] ?? 0;
     return {
       instanceId: this.#lastId,
@@ -219,7 +220,8 @@ export class Supervisor extends EventTarget {
       return this.done;
     }
     const signo = this.#warnSignalOf(inst);
-    const listens = signo !== SIGKILL && ((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 1;
+    const listens = signo !== SIGKILL &&
+      ((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 1;
     if (!listens) {
       this.#terminate(inst, 128 + (signo === SIGKILL ? SIGKILL : signo));
     } else {
@@ -259,7 +261,13 @@ export class Supervisor extends EventTarget {
     this.#standby = null;
     if (pending === null || pending.exited) pending = this.#spawn();
     const inst = pending as Instance;
-    Object.assign(inst, { id, ended: false, terminatedCode: null, warned: false, deadline: undefined });
+    Object.assign(inst, {
+      id,
+      ended: false,
+      terminatedCode: null,
+      warned: false,
+      deadline: undefined,
+    });
     Atomics.store(inst.block, INST_WARN_SIGNAL, this.#warnSignal);
     this.#region.admit(id);
     this.#current = inst;
@@ -299,7 +307,10 @@ export class Supervisor extends EventTarget {
         registered = true;
         this.#emit("registered", { id: inst.id });
       }
-      if ((Atomics.load(inst.block, INST_FLAGS) & FLAG_MARK_FAILED) !== 0 && (this.#policy & RecoveryPolicy.CMAP)) {
+      if (
+        (Atomics.load(inst.block, INST_FLAGS) & FLAG_MARK_FAILED) !== 0 &&
+        (this.#policy & RecoveryPolicy.CMAP)
+      ) {
         this.#failed = true;
         this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
         this.#terminate(inst, 128 + SIGKILL);
@@ -317,7 +328,9 @@ export class Supervisor extends EventTarget {
     if (inst.ended || inst.warned || this.#timeInterval === 0) return;
     if (Atomics.load(inst.block, INST_HC_STATE) !== HC_STARTED) return;
     const last = inst.blockF64[INST_HC_TIME_F64];
-    const delay = Number.isFinite(last) ? Math.max(0, Math.ceil(last + this.#timeInterval - clock())) : 0;
+    const delay = Number.isFinite(last)
+      ? Math.max(0, Math.ceil(last + this.#timeInterval - clock()))
+      : 0;
     inst.deadline = setTimeout(() => this.#checkDeadline(inst), delay);
   }
 
@@ -330,7 +343,9 @@ export class Supervisor extends EventTarget {
     const signo = this.#warnSignalOf(inst);
     if (signo === SIGKILL) return this.#terminate(inst, 128 + SIGKILL);
     // A process without a handler dies of its warning signal; so does an instance.
-    if (((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 0) return this.#terminate(inst, 128 + signo);
+    if (((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 0) {
+      return this.#terminate(inst, 128 + signo);
+    }
     this.#warn(inst, signo);
   }
 
@@ -367,7 +382,9 @@ export class Supervisor extends EventTarget {
     const since = performance.now();
     const poll = () => {
       if (!runtime.threadExists(tid)) return;
-      if (performance.now() - since < THREAD_GRACE_MS) return void setTimeout(poll, THREAD_POLL_MS).unref?.();
+      if (performance.now() - since < THREAD_GRACE_MS) {
+        return void setTimeout(poll, THREAD_POLL_MS).unref?.();
+      }
       this.#stuckThreads++;
       this.#emit("stuck-thread", { id: inst.id, threadId: tid });
       if (this.#respawn && !this.#finished && !this.#handingOver) void this.#handOver();
@@ -381,7 +398,11 @@ export class Supervisor extends EventTarget {
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
     const data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
-    const spawned = await respawnProcess({ nextId: this.#lastId + 1, warnSignal: this.#warnSignal, data });
+    const spawned = await respawnProcess({
+      nextId: this.#lastId + 1,
+      warnSignal: this.#warnSignal,
+      data,
+    });
     if (spawned) return this.#finish(0, "respawned");
     // No new process: go on here, with the stuck thread reported in status.
     this.#handingOver = false;
@@ -397,7 +418,8 @@ export class Supervisor extends EventTarget {
     // Release the waitAsync in #watchEvents.
     Atomics.add(inst.block, INST_EVENT_SEQ, 1);
     Atomics.notify(inst.block, INST_EVENT_SEQ);
-    const started = inst.terminatedCode !== null || Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+    const started = inst.terminatedCode !== null ||
+      Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
     const signo = Atomics.load(inst.block, INST_WARN_SIGNAL);
     if (signalName(signo) !== undefined) this.#warnSignal = signo;
     let failed = started;
@@ -454,16 +476,36 @@ export function supervise(module: string | URL, options: SuperviseOptions): Supe
     throw new SamError(CsError.CS_ERR_INVALID_PARAM, `options must be an object, not ${options}`);
   }
   const { timeInterval, recoveryPolicy } = options;
-  if (typeof timeInterval !== "number" || !Number.isFinite(timeInterval) || timeInterval < 0 || timeInterval > 2 ** 31 - 1) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `timeInterval must be a finite number of ms from 0 to 2147483647, not ${timeInterval}`);
+  if (
+    typeof timeInterval !== "number" || !Number.isFinite(timeInterval) || timeInterval < 0 ||
+    timeInterval > 2 ** 31 - 1
+  ) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `timeInterval must be a finite number of ms from 0 to 2147483647, not ${timeInterval}`,
+    );
   }
   const action = recoveryPolicy & _ACTION_MASK;
-  if (!Number.isInteger(recoveryPolicy) || (action !== RecoveryPolicy.QUIT && action !== RecoveryPolicy.RESTART) || (recoveryPolicy & ~0x1f)) {
-    throw new SamError(CsError.CS_ERR_INVALID_PARAM, `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${recoveryPolicy}`);
+  if (
+    !Number.isInteger(recoveryPolicy) ||
+    (action !== RecoveryPolicy.QUIT && action !== RecoveryPolicy.RESTART) ||
+    (recoveryPolicy & ~0x1f)
+  ) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${recoveryPolicy}`,
+    );
   }
   const warn = options.warnSignal === undefined ? SIGTERM : signalNumber(options.warnSignal);
-  if (warn === 0) throw new SamError(CsError.CS_ERR_INVALID_PARAM, `warnSignal must be a signal name, not ${options.warnSignal}`);
-  const href = module instanceof URL ? module.href : new URL(module, `file://${process.cwd()}/`).href;
+  if (warn === 0) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `warnSignal must be a signal name, not ${options.warnSignal}`,
+    );
+  }
+  const href = module instanceof URL
+    ? module.href
+    : new URL(module, `file://${process.cwd()}/`).href;
   const supervisor = new Supervisor(href, options, undefined, warn);
   if (options.data !== undefined) supervisor._seed(toBytes(options.data));
   supervisor._begin();

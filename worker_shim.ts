@@ -26,7 +26,10 @@ interface SignalMessage {
   signal: string;
 }
 
-const { mainModule, block: buffer } = workerData as { mainModule: string; block: SharedArrayBuffer };
+const { mainModule, block: buffer } = workerData as {
+  mainModule: string;
+  block: SharedArrayBuffer;
+};
 const block = new Int32Array(buffer);
 const signalListeners = new Map<number, Set<() => void>>();
 Atomics.store(block, INST_THREAD_ID, runtime.threadId());

@@ -145,6 +145,8 @@ async function bareWorkerSpawnMs(): Promise<number> {
   return median(times);
 }
 
+const t00 = performance.now();
+const log = (s: string) => process.env.SAM_BENCH_VERBOSE && console.error(`[${(performance.now() - t00).toFixed(0)} ms] ${s}`);
 async function main(): Promise<void> {
   // sam first, in a fresh process, so that the RSS figure holds no garbage of the baselines.
   const ops = await supervised<Record<string, number>>(
@@ -155,8 +157,11 @@ async function main(): Promise<void> {
   if (ops.peak_rss_stored_bytes !== SIZES[SIZES.length - 1]) {
     throw new Error(`sam bench: ${ops.peak_rss_stored_bytes} bytes stored at the RSS sample`);
   }
+  log("ops done");
   const crash = await recovery("crash", 0);
+  log("crash done");
   const hang = await recovery("hang", 100);
+  log("hang done");
   const result: Record<string, number | string> = {
     runtime: runtimeName,
     version: runtimeVersion,
@@ -170,13 +175,16 @@ async function main(): Promise<void> {
   result.crash_to_next_instance_ms = crash;
   result.hang_to_next_instance_ms = hang;
   for (const size of SIZES) result[`raw_copy_${size}_ns`] = rawCopyNs(size);
+  log("raw done");
   Object.assign(result, await messageNs());
+  log("message done");
   result.bare_worker_spawn_ms = await bareWorkerSpawnMs();
   result.peak_rss_16mib_bytes = ops.peak_rss_bytes;
   for (const [key, value] of Object.entries(result)) {
     if (typeof value === "number") result[key] = rounded(key, value);
   }
   process.stdout.write(JSON.stringify(result) + "\n");
+  log("written");
 }
 
 await main();

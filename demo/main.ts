@@ -16,7 +16,9 @@ sam.initialize(100, sam.RecoveryPolicy.RESTART);
 const iid = await sam.register(); // the main thread supervises from here on
 const bytes = sam.dataRestore();
 const saved: Saved = bytes.length ? JSON.parse(decoder.decode(bytes)) : { count: 0 };
-const recovery = saved.failedAt ? ` after a ${saved.how}, recovered in ${(now() - saved.failedAt).toFixed(1)} ms` : "";
+const recovery = saved.failedAt
+  ? ` after a ${saved.how}, recovered in ${(now() - saved.failedAt).toFixed(1)} ms`
+  : "";
 console.log(`instance ${iid}: restored count ${saved.count}${recovery}`);
 
 const store = (s: Saved) => sam.dataStore(encoder.encode(JSON.stringify(s)));
@@ -32,7 +34,11 @@ const timer = setInterval(() => {
   }
   if (iid === 2 && count === 10) {
     // Stops answering: the supervisor's deadline is 100 ms after this last health check.
-    store({ count, failedAt: now(), how: "hang (timed from the last health check; deadline 100 ms)" });
+    store({
+      count,
+      failedAt: now(),
+      how: "hang (timed from the last health check; deadline 100 ms)",
+    });
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   }
   if (count === 15) {

@@ -20,7 +20,11 @@ export function fixture(name: string): string {
  * Runs `name` and resolves when its output is closed (so a process it hands over to is
  * waited for too). Killed after `timeoutMs`, which fails the test through its exit code.
  */
-export function runApp(name: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<AppResult> {
+export function runApp(
+  name: string,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<AppResult> {
   const child = spawn(process.execPath, runtime.scriptArgs(fixture(name)), {
     env: { ...process.env, ...env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],

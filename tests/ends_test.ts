@@ -44,6 +44,8 @@ test("register() leaves no spinning thread behind after a busy loop, and the dat
   // Every process that handed over is gone, taking its stuck thread with it.
   const pids = new Set(starts.map((l) => Number(l.match(/pid (\d+)/)![1])));
   const lastPid = Number(last.match(/pid (\d+)/)![1]);
-  for (const pid of pids) if (pid !== lastPid) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} is still there`);
+  for (const pid of pids) {
+    if (pid !== lastPid) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} is still there`);
+  }
   assert.equal(r.code, pids.size > 1 ? 0 : 0);
 });

@@ -63,7 +63,9 @@ test("store() keeps the previous value whole when the copy is cut off before pub
 test("store() refuses data above maxDataSize with CS_ERR_NO_MEMORY and keeps the old value", () => {
   const region = DataRegion.create(100);
   region.store(SUPERVISOR_HOLDER, new Uint8Array([1, 2, 3]));
-  assert.throws(() => region.store(SUPERVISOR_HOLDER, new Uint8Array(101)), { code: CsError.CS_ERR_NO_MEMORY });
+  assert.throws(() => region.store(SUPERVISOR_HOLDER, new Uint8Array(101)), {
+    code: CsError.CS_ERR_NO_MEMORY,
+  });
   assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), new Uint8Array([1, 2, 3]));
 });
 
@@ -81,7 +83,10 @@ test("isIntact() finds a header overwritten with random values, and reset() empt
       assert.equal(region.size(SUPERVISOR_HOLDER, false), 0);
     } else {
       // Whatever passes the check must still be read within bounds.
-      const length = Atomics.load(region.header, DATA_LENGTH_0 + ((Atomics.load(region.header, DATA_CONTROL) >> 30) & 1));
+      const length = Atomics.load(
+        region.header,
+        DATA_LENGTH_0 + ((Atomics.load(region.header, DATA_CONTROL) >> 30) & 1),
+      );
       assert.ok(length >= 0 && length <= 4096);
     }
   }

@@ -43,7 +43,11 @@ expect("store a string", () => sam.dataStore("abc" as unknown as Uint8Array), IN
 expect("store a number", () => sam.dataStore(42 as unknown as Uint8Array), INVALID_PARAM);
 expect("store undefined", () => sam.dataStore(undefined as unknown as Uint8Array), INVALID_PARAM);
 expect("store a plain array", () => sam.dataStore([1, 2] as unknown as Uint8Array), INVALID_PARAM);
-expect("restore into a plain array", () => sam.dataRestore([] as unknown as Uint8Array), INVALID_PARAM);
+expect(
+  "restore into a plain array",
+  () => sam.dataRestore([] as unknown as Uint8Array),
+  INVALID_PARAM,
+);
 expect("store real data", () => sam.dataStore(saved), "ok");
 check("size 128", sam.dataGetsize() === 128);
 expect("restore into 127 bytes", () => sam.dataRestore(new Uint8Array(127)), INVALID_PARAM);
@@ -66,7 +70,10 @@ console.log(`iid ${iid}`);
 if (iid === 1) {
   await sam.start();
   check("instance 1 size 128", sam.dataGetsize() === 128);
-  check("instance 1 restores the main thread's data", sam.dataRestore().every((b, i) => b === saved[i]));
+  check(
+    "instance 1 restores the main thread's data",
+    sam.dataRestore().every((b, i) => b === saved[i]),
+  );
   const next = Uint8Array.from({ length: 128 }, (_, i) => (i - 5) & 0xff);
   sam.dataStore(next.subarray(0, 121));
   console.log(`failures ${failures}`);
