@@ -37,6 +37,28 @@ export interface SamOptions {
    * @default {true}
    */
   respawnOnStuckThread?: boolean;
+  /**
+   * At most this many restarts within `restartWindow` ms (Erlang/OTP's intensity, systemd's
+   * StartLimitBurst); one more ends supervision as failed, with a non-zero exit code.
+   * @default {Infinity} (libsam restarts without limit)
+   */
+  maxRestarts?: number;
+  /**
+   * The window of `maxRestarts`, in ms.
+   * @default {60000}
+   */
+  restartWindow?: number;
+  /**
+   * Delay in ms before a restart; it doubles with every further restart within
+   * `restartWindow`, up to `restartDelayMax`.
+   * @default {0} (libsam restarts at once)
+   */
+  restartDelay?: number;
+  /**
+   * The largest restart delay, in ms.
+   * @default {30000}
+   */
+  restartDelayMax?: number;
 }
 
 /** Options of {@linkcode supervise}: authoritative for the instances. */

@@ -9,11 +9,13 @@ import {
   FLAG_MARK_FAILED,
   HC_STARTED,
   HC_STOPPED,
+  HC_WAITING_QUORUM,
   INST_EVENT_SEQ,
   INST_FLAGS,
   INST_HC_STATE,
   INST_HC_TIME_F64,
   INST_LISTENERS,
+  INST_QUORATE,
   INST_REGISTERED,
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
@@ -22,7 +24,8 @@ import { DataRegion, describe, type StorableData, toBytes } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalNumber, SIGTERM } from "./_signals.ts";
 import { CsError, SamError } from "./errors.ts";
-import { _ACTION_MASK, _KNOWN_BITS, RecoveryPolicy } from "./policy.ts";
+import { RecoveryPolicy } from "./policy.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
 import { Supervisor } from "./supervisor.ts";
 import type { SamOptions } from "./options.ts";
 
@@ -35,7 +38,6 @@ const State = {
 } as const;
 type State = typeof State[keyof typeof State];
 
-const INT_MAX = 2 ** 31 - 1;
 /** Default limit of the stored data: 64 MiB. */
 export const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
 
@@ -66,27 +68,6 @@ function acting(): boolean {
   return state === State.REGISTERED || state === State.STARTED;
 }
 
-function validateOptions(options: unknown): SamOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object") {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `options must be an object, not ${describe(options)}`,
-    );
-  }
-  const o = options as SamOptions;
-  if (o.maxDataSize !== undefined) {
-    const m = o.maxDataSize;
-    if (typeof m !== "number" || !Number.isSafeInteger(m) || m < 0 || m > 2 ** 32) {
-      throw new SamError(
-        CsError.CS_ERR_INVALID_PARAM,
-        `maxDataSize must be a whole number of bytes from 0 to 2^32, not ${describe(m)}`,
-      );
-    }
-  }
-  return o;
-}
-
 /**
  * Prepares sam (libsam's `sam_initialize`). Call it once, before {@linkcode register}.
  *
@@ -105,33 +86,8 @@ function validateOptions(options: unknown): SamOptions {
  */
 export function initialize(interval: number, policy: RecoveryPolicy, options?: SamOptions): void {
   requireState("initialize()", State.NOT_INITIALIZED);
-  if (
-    typeof interval !== "number" || !Number.isFinite(interval) || interval < 0 || interval > INT_MAX
-  ) {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `timeInterval must be a finite number of ms from 0 to ${INT_MAX}, not ${describe(interval)}`,
-    );
-  }
-  if (
-    typeof policy !== "number" || !Number.isInteger(policy) || (policy & ~_KNOWN_BITS) !== 0 ||
-    ((policy & _ACTION_MASK) !== RecoveryPolicy.QUIT &&
-      (policy & _ACTION_MASK) !== RecoveryPolicy.RESTART)
-  ) {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${
-        describe(policy)
-      }`,
-    );
-  }
-  const opts = validateOptions(options);
-  if ((policy & RecoveryPolicy.QUORUM) && opts.quorum === undefined) {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`,
-    );
-  }
+  checkTimeInterval(interval);
+  const opts = checkOptions(options, checkPolicy(policy));
   const context = instanceContext();
   if (context === undefined) {
     mainRegion = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
@@ -169,10 +125,7 @@ export function register(): Promise<number> {
   const context = instanceContext();
   if (context !== undefined) {
     state = State.REGISTERED;
-    Atomics.store(context.block, INST_REGISTERED, 1);
-    // Published above; wake the supervisor so it sees the instance registered.
-    Atomics.add(context.block, INST_EVENT_SEQ, 1);
-    Atomics.notify(context.block, INST_EVENT_SEQ);
+    publish(context.block, INST_REGISTERED, 1);
     return Promise.resolve(context.id);
   }
   const module = runtime.mainModule();
@@ -192,7 +145,16 @@ export function register(): Promise<number> {
     mainRegion!,
     mainWarnSignal,
   );
-  supervisor.done.then((end) => runtime.exit(end.code));
+  // SIGINT or SIGTERM to the process stops supervision the graceful way; the process then
+  // exits as a shell reports a signalled process.
+  let signalled = 0;
+  for (const name of ["SIGINT", "SIGTERM"]) {
+    runtime.addProcessSignalListener(name, () => {
+      signalled ||= signalNumber(name);
+      void supervisor.stop();
+    });
+  }
+  supervisor.done.then((end) => runtime.exit(signalled ? 128 + signalled : end.code));
   return new Promise<number>(() => {});
 }
 
@@ -214,18 +176,50 @@ export function register(): Promise<number> {
 export function start(): Promise<void> {
   try {
     requireState("start()", State.REGISTERED);
+    if (starting) {
+      throw new SamError(CsError.CS_ERR_BAD_HANDLE, "start() is already waiting for quorum");
+    }
   } catch (e) {
     return Promise.reject(e);
   }
   const context = instanceContext()!;
-  context.blockF64[INST_HC_TIME_F64] = clock();
-  Atomics.store(context.block, INST_HC_STATE, HC_STARTED);
-  // Published; wake the supervisor so it arms the deadline.
-  Atomics.add(context.block, INST_EVENT_SEQ, 1);
-  Atomics.notify(context.block, INST_EVENT_SEQ);
-  state = State.STARTED;
-  if (hcCallback !== null) startCallbackChecks(context.block);
+  if ((recoveryPolicy & RecoveryPolicy.QUORUM) && Atomics.load(context.block, INST_QUORATE) !== 1) {
+    return waitForQuorum(context.block).then(() => started(context.block));
+  }
+  started(context.block);
   return Promise.resolve();
+}
+
+let starting = false;
+
+/** libsam's sam_start blocks until quorate; here the wait is asynchronous. */
+async function waitForQuorum(block: Int32Array): Promise<void> {
+  starting = true;
+  publish(block, INST_HC_STATE, HC_WAITING_QUORUM);
+  try {
+    while (Atomics.load(block, INST_QUORATE) !== 1) {
+      const result = Atomics.waitAsync(block, INST_QUORATE, 0);
+      // "not-equal" means quorum came meanwhile; the loop condition looks again either way.
+      if (result.async) await result.value;
+    }
+  } finally {
+    starting = false;
+  }
+}
+
+function started(block: Int32Array): void {
+  instanceContext()!.blockF64[INST_HC_TIME_F64] = clock();
+  publish(block, INST_HC_STATE, HC_STARTED);
+  state = State.STARTED;
+  if (hcCallback !== null) startCallbackChecks(block);
+}
+
+/** Writes a word of the instance block, then publishes the change (Atomics.add on the
+ * sequence word) and wakes the supervisor waiting on it (Atomics.notify). */
+function publish(block: Int32Array, index: number, value: number): void {
+  Atomics.store(block, index, value);
+  Atomics.add(block, INST_EVENT_SEQ, 1);
+  Atomics.notify(block, INST_EVENT_SEQ);
 }
 
 /**
@@ -246,11 +240,7 @@ export function start(): Promise<void> {
 export function stop(): void {
   requireState("stop()", State.STARTED);
   stopCallbackChecks();
-  const context = instanceContext()!;
-  Atomics.store(context.block, INST_HC_STATE, HC_STOPPED);
-  // Published; wake the supervisor so it disarms the deadline.
-  Atomics.add(context.block, INST_EVENT_SEQ, 1);
-  Atomics.notify(context.block, INST_EVENT_SEQ);
+  publish(instanceContext()!.block, INST_HC_STATE, HC_STOPPED);
   state = State.REGISTERED;
 }
 
@@ -535,11 +525,9 @@ export function markFailed(): void {
       `markFailed() needs the CMAP flag in recoveryPolicy ${recoveryPolicy}`,
     );
   }
-  const context = instanceContext()!;
-  Atomics.or(context.block, INST_FLAGS, FLAG_MARK_FAILED);
-  // Published; wake the supervisor, which terminates this instance.
-  Atomics.add(context.block, INST_EVENT_SEQ, 1);
-  Atomics.notify(context.block, INST_EVENT_SEQ);
+  const block = instanceContext()!.block;
+  // The supervisor wakes, terminates this instance and switches the policy to quit.
+  publish(block, INST_FLAGS, Atomics.load(block, INST_FLAGS) | FLAG_MARK_FAILED);
 }
 
 /**

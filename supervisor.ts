@@ -10,23 +10,27 @@ import { clock } from "./_context.ts";
 import {
   FLAG_MARK_FAILED,
   HC_STARTED,
+  HC_WAITING_QUORUM,
   INST_BYTES,
   INST_EVENT_SEQ,
   INST_FLAGS,
   INST_HC_STATE,
   INST_HC_TIME_F64,
   INST_LISTENERS,
+  INST_QUORATE,
   INST_REGISTERED,
   INST_THREAD_ID,
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
 } from "./_layout.ts";
 import { DataRegion, toBytes } from "./_region.ts";
+import { readResumeState, respawnProcess } from "./_respawn.ts";
 import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalName, signalNumber, SIGTERM } from "./_signals.ts";
-import { readResumeState, respawnProcess } from "./_respawn.ts";
+import { removeStateRecord, writeStateRecord } from "./_state_record.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
 import { CsError, SamError } from "./errors.ts";
-import type { SuperviseOptions } from "./options.ts";
+import type { QuorumSource, SuperviseOptions } from "./options.ts";
 import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
 
 const SHIM_URL = new URL("./worker_shim.ts", import.meta.url);
@@ -34,6 +38,8 @@ const SHIM_URL = new URL("./worker_shim.ts", import.meta.url);
 const THREAD_POLL_MS = 10;
 const THREAD_GRACE_MS = 500;
 const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
+const DEFAULT_RESTART_WINDOW = 60_000;
+const DEFAULT_RESTART_DELAY_MAX = 30_000;
 
 /** libsam's state values, as published in its cmap record. */
 export type SupervisorState = "stopped" | "running" | "failed" | "waiting for quorum";
@@ -46,7 +52,7 @@ export interface SupervisorStatus {
   state: SupervisorState;
   /** `quit` or `restart`. */
   recovery: "quit" | "restart";
-  /** The time interval in ms. */
+  /** The time interval in ms (libsam's `poll_period`). */
   pollPeriod: number;
   /** ns since the epoch of the last health check; 0 before any. */
   lastUpdated: number;
@@ -61,14 +67,14 @@ export interface SupervisorStatus {
 
 /** How supervision ended. */
 export interface SupervisorEnd {
-  /** The exit code: the last instance's. */
+  /** The exit code: the last instance's (at least 1 for `restart-limit`). */
   code: number;
   /**
    * `exited`: an instance ended with health checking stopped; `quit`: recovery under the quit
-   * policy; `failed`: `markFailed()`; `stopped`: {@linkcode Supervisor.stop}; `respawned`:
-   * handed over to a new process.
+   * policy; `failed`: `markFailed()`; `restart-limit`: more restarts than `maxRestarts`;
+   * `stopped`: {@linkcode Supervisor.stop}; `respawned`: handed over to a new process.
    */
-  reason: "exited" | "quit" | "failed" | "stopped" | "respawned";
+  reason: "exited" | "quit" | "failed" | "restart-limit" | "stopped" | "respawned";
 }
 
 interface Pending {
@@ -89,10 +95,12 @@ interface Instance extends Pending {
 /**
  * Supervises instances of a module, each in its own Worker.
  *
- * Events (all `CustomEvent`s whose `detail` has the instance `id`): `instance` (started),
- * `registered`, `late` (health check missed), `warning` (signal sent, with `signal`),
- * `terminated` (with `code`), `exit` (with `code`), `restart`, `stuck-thread`, `corrupt`
- * (the shared header was overwritten), `end` (with `code` and `reason`).
+ * Events, all `CustomEvent`s; `detail` has the instance `id` where one is concerned:
+ * `instance` (started), `registered`, `late` (health check missed), `warning` (with
+ * `signal`), `terminated` (with `code`), `exit` (with `code`), `restart`, `thread-stopped`,
+ * `stuck-thread`, `corrupt` (the shared header was overwritten), `quorum` (with `quorate`),
+ * `status` (with `status`, on every change of libsam's record) and `end` (with `code` and
+ * `reason`).
  *
  * @example Embedding supervision
  * ```ts
@@ -110,19 +118,22 @@ export class Supervisor extends EventTarget {
   readonly #timeInterval: number;
   #policy: number;
   readonly #region: DataRegion;
-  readonly #useStandby: boolean;
-  readonly #mainThreadStyle: boolean;
+  readonly #options: SuperviseOptions;
   readonly #respawn: boolean;
+  readonly #quorum: QuorumSource | undefined;
   #warnSignal: number;
   #lastId = 0;
   #firstId = 1;
   #current: Instance | null = null;
   #standby: Pending | null = null;
+  #restartTimes: number[] = [];
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
   #stuckThreads = 0;
   #failed = false;
   #stopping = false;
   #handingOver = false;
   #finished = false;
+  #published = "";
   #resolveDone!: (end: SupervisorEnd) => void;
 
   /** Resolves when supervision ends, with the exit code and why. */
@@ -130,21 +141,21 @@ export class Supervisor extends EventTarget {
 
   /** @internal Use {@linkcode supervise} or `register()`. */
   constructor(
-    module: string | URL,
+    module: string,
     options: SuperviseOptions,
     region?: DataRegion,
     warnSignal?: number,
     mainThreadStyle = false,
   ) {
     super();
-    this.#module = String(module);
+    this.#module = module;
+    this.#options = options;
     this.#timeInterval = options.timeInterval;
     this.#policy = options.recoveryPolicy;
     this.#region = region ?? DataRegion.create(options.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
-    this.#useStandby = options.standby ?? true;
-    this.#mainThreadStyle = mainThreadStyle;
     this.#respawn = mainThreadStyle && (options.respawnOnStuckThread ?? true);
     this.#warnSignal = warnSignal ?? SIGTERM;
+    this.#quorum = (this.#policy & RecoveryPolicy.QUORUM) ? options.quorum : undefined;
     this.done = new Promise((resolve) => this.#resolveDone = resolve);
     if (mainThreadStyle) {
       const resumed = readResumeState();
@@ -154,6 +165,7 @@ export class Supervisor extends EventTarget {
         this.#warnSignal = resumed.warnSignal;
       }
     }
+    this.#quorum?.addEventListener("change", this.#onQuorumChange);
   }
 
   /** @internal The libsam style: register() on the main thread. */
@@ -175,19 +187,25 @@ export class Supervisor extends EventTarget {
 
   /** @internal Starts the first instance. */
   _begin(): void {
+    if (this.#finished) return;
     this.#lastId = this.#firstId - 1;
     this.#startNext();
   }
 
-  /** The state libsam would publish in cmap, plus sam's counters. */
+  /** The record libsam keeps in cmap, plus sam's counters. */
   get status(): SupervisorStatus {
     const inst = this.#current;
-    const started = inst !== null && !inst.ended &&
-      Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+    const hc = inst !== null && !inst.ended ? Atomics.load(inst.block, INST_HC_STATE) : 0;
     const last = inst?.blockF64[INST_HC_TIME_F64] ?? 0;
     return {
       instanceId: this.#lastId,
-      state: this.#failed ? "failed" : started ? "running" : "stopped",
+      state: this.#failed
+        ? "failed"
+        : hc === HC_STARTED
+        ? "running"
+        : hc === HC_WAITING_QUORUM
+        ? "waiting for quorum"
+        : "stopped",
       recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
       pollPeriod: this.#timeInterval,
       lastUpdated: Number.isFinite(last) && last > 0 ? Math.round(last * 1e6) : 0,
@@ -214,24 +232,40 @@ export class Supervisor extends EventTarget {
    */
   stop(): Promise<SupervisorEnd> {
     this.#stopping = true;
+    clearTimeout(this.#restartTimer);
     const inst = this.#current;
     if (inst === null || inst.ended) {
       this.#finish(inst?.terminatedCode ?? 0, "stopped");
       return this.done;
     }
     const signo = this.#warnSignalOf(inst);
-    const listens = signo !== SIGKILL &&
-      ((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 1;
-    if (!listens) {
-      this.#terminate(inst, 128 + (signo === SIGKILL ? SIGKILL : signo));
-    } else {
+    if (signo !== SIGKILL && this.#listens(inst, signo) && this.#timeInterval > 0) {
       this.#warn(inst, signo);
+    } else {
+      this.#terminate(inst, 128 + signo);
     }
     return this.done;
   }
 
   #emit(type: string, detail: Record<string, unknown>): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Emits `status` and rewrites the state file when libsam's record changed. */
+  #publish(force = false): void {
+    const status = this.status;
+    const key = `${status.instanceId}|${status.state}|${status.recovery}`;
+    if (!force && key === this.#published) return;
+    this.#published = key;
+    this.#emit("status", { status });
+    const path = this.#options.stateFile;
+    if (path !== undefined && (this.#policy & RecoveryPolicy.CMAP)) {
+      try {
+        writeStateRecord(path, status);
+      } catch (error) {
+        console.error(`sam: cannot write the state file ${path}: ${error}`);
+      }
+    }
   }
 
   #spawn(): Pending {
@@ -242,6 +276,7 @@ export class Supervisor extends EventTarget {
       blockF64: new Float64Array(buffer),
       exited: false,
     };
+    // Needed so that an error in a Worker never becomes an error of the supervisor.
     pending.worker.on("error", (error: unknown) => {
       if (!runtime.printsWorkerErrors) console.error(error);
     });
@@ -269,6 +304,11 @@ export class Supervisor extends EventTarget {
       deadline: undefined,
     });
     Atomics.store(inst.block, INST_WARN_SIGNAL, this.#warnSignal);
+    Atomics.store(
+      inst.block,
+      INST_QUORATE,
+      this.#quorum === undefined || this.#quorum.quorate ? 1 : 0,
+    );
     this.#region.admit(id);
     this.#current = inst;
     inst.worker.ref();
@@ -282,7 +322,8 @@ export class Supervisor extends EventTarget {
     this.#watchEvents(inst);
     this.#emit("instance", { id });
     if (id > this.#firstId) this.#emit("restart", { id });
-    if (this.#useStandby) {
+    this.#publish();
+    if (this.#options.standby ?? true) {
       setTimeout(() => {
         if (this.#finished || this.#standby !== null) return;
         this.#standby = this.#spawn();
@@ -291,15 +332,16 @@ export class Supervisor extends EventTarget {
     }
   }
 
-  /** Follows the instance's published changes (start, stop, markFailed) without blocking. */
+  /** Follows the instance's published changes (register, start, stop, markFailed). */
   #watchEvents(inst: Instance): void {
+    let registered = false;
     const wait = (seen: number) => {
       if (inst.ended) return;
+      // The main thread never blocks: waitAsync, and its result is checked in changed().
       const result = Atomics.waitAsync(inst.block, INST_EVENT_SEQ, seen);
-      if (result.async) result.value.then(() => changed());
+      if (result.async) result.value.then(changed);
       else changed();
     };
-    let registered = false;
     const changed = () => {
       if (inst.ended) return;
       const seen = Atomics.load(inst.block, INST_EVENT_SEQ);
@@ -307,16 +349,15 @@ export class Supervisor extends EventTarget {
         registered = true;
         this.#emit("registered", { id: inst.id });
       }
-      if (
-        (Atomics.load(inst.block, INST_FLAGS) & FLAG_MARK_FAILED) !== 0 &&
-        (this.#policy & RecoveryPolicy.CMAP)
-      ) {
+      const marked = (Atomics.load(inst.block, INST_FLAGS) & FLAG_MARK_FAILED) !== 0;
+      if (marked && (this.#policy & RecoveryPolicy.CMAP)) {
         this.#failed = true;
         this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
         this.#terminate(inst, 128 + SIGKILL);
         return;
       }
       this.#arm(inst);
+      this.#publish();
       wait(seen);
     };
     wait(Atomics.load(inst.block, INST_EVENT_SEQ));
@@ -336,17 +377,23 @@ export class Supervisor extends EventTarget {
 
   #checkDeadline(inst: Instance): void {
     inst.deadline = undefined;
-    if (inst.ended || inst.warned || Atomics.load(inst.block, INST_HC_STATE) !== HC_STARTED) return;
+    if (inst.ended || inst.warned) return;
+    if (Atomics.load(inst.block, INST_HC_STATE) !== HC_STARTED) return;
     const last = inst.blockF64[INST_HC_TIME_F64];
-    if (Number.isFinite(last) && clock() - last < this.#timeInterval) return this.#arm(inst);
+    if (Number.isFinite(last) && clock() - last < this.#timeInterval) {
+      // A health check came in time: the record's last_updated moved on.
+      this.#publish(true);
+      return this.#arm(inst);
+    }
     this.#emit("late", { id: inst.id });
     const signo = this.#warnSignalOf(inst);
-    if (signo === SIGKILL) return this.#terminate(inst, 128 + SIGKILL);
     // A process without a handler dies of its warning signal; so does an instance.
-    if (((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 0) {
-      return this.#terminate(inst, 128 + signo);
-    }
+    if (signo === SIGKILL || !this.#listens(inst, signo)) return this.#terminate(inst, 128 + signo);
     this.#warn(inst, signo);
+  }
+
+  #listens(inst: Instance, signo: number): boolean {
+    return ((Atomics.load(inst.block, INST_LISTENERS) >>> signo) & 1) === 1;
   }
 
   #warn(inst: Instance, signo: number): void {
@@ -364,6 +411,20 @@ export class Supervisor extends EventTarget {
     return signalName(signo) !== undefined ? signo : this.#warnSignal;
   }
 
+  #onQuorumChange = (): void => {
+    const quorate = this.#quorum!.quorate;
+    this.#emit("quorum", { quorate });
+    const inst = this.#current;
+    if (inst === null || inst.ended) return;
+    Atomics.store(inst.block, INST_QUORATE, quorate ? 1 : 0);
+    // Published; wake an instance whose start() waits for quorum.
+    Atomics.notify(inst.block, INST_QUORATE);
+    if (!quorate && Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED) {
+      // libsam takes the recovery action at once when quorum is lost while started.
+      this.#terminate(inst, 128 + SIGKILL);
+    }
+  };
+
   #terminate(inst: Instance, code: number): void {
     if (inst.ended) return;
     inst.terminatedCode = code;
@@ -376,25 +437,26 @@ export class Supervisor extends EventTarget {
     this.#end(inst, code);
   }
 
-  /** Looks whether the terminated instance's thread really went away. */
+  /** Finds out whether the terminated instance's thread really went away. */
   #watchThread(inst: Instance, tid: number): void {
-    if (!runtime.threadExists(tid)) return;
+    if (tid <= 0) return;
     const since = performance.now();
     const poll = () => {
-      if (!runtime.threadExists(tid)) return;
-      if (performance.now() - since < THREAD_GRACE_MS) {
-        return void setTimeout(poll, THREAD_POLL_MS).unref?.();
+      if (!runtime.threadExists(tid)) {
+        return this.#emit("thread-stopped", { id: inst.id, threadId: tid });
       }
+      if (performance.now() - since < THREAD_GRACE_MS) return void setTimeout(poll, THREAD_POLL_MS);
       this.#stuckThreads++;
       this.#emit("stuck-thread", { id: inst.id, threadId: tid });
       if (this.#respawn && !this.#finished && !this.#handingOver) void this.#handOver();
     };
-    setTimeout(poll, THREAD_POLL_MS);
+    poll();
   }
 
   /** Ends this process in favour of a new one that carries everything over. */
   async #handOver(): Promise<void> {
     this.#handingOver = true;
+    clearTimeout(this.#restartTimer);
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
     const data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
@@ -434,19 +496,49 @@ export class Supervisor extends EventTarget {
     if (this.#failed) return this.#finish(code, "failed");
     if (this.#stopping) return this.#finish(code, "stopped");
     if (!failed) return this.#finish(code, "exited");
-    if ((this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART) return this.#startNext();
+    if ((this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART) return this.#restart(code);
     this.#finish(code, "quit");
+  }
+
+  /** Starts the next instance, within the restart limits and after the restart delay. */
+  #restart(code: number): void {
+    const now = performance.now();
+    const window = this.#options.restartWindow ?? DEFAULT_RESTART_WINDOW;
+    this.#restartTimes = this.#restartTimes.filter((t) => now - t < window);
+    const max = this.#options.maxRestarts ?? Infinity;
+    if (this.#restartTimes.length >= max) {
+      console.error(
+        `sam: instance ${this.#lastId} failed with code ${code} after ${this.#restartTimes.length} restarts within ${window} ms; maxRestarts is ${max}, giving up`,
+      );
+      return this.#finish(code === 0 ? 1 : code, "restart-limit");
+    }
+    this.#restartTimes.push(now);
+    const first = this.#options.restartDelay ?? 0;
+    const delay = first === 0 ? 0 : Math.min(
+      this.#options.restartDelayMax ?? DEFAULT_RESTART_DELAY_MAX,
+      first * 2 ** (this.#restartTimes.length - 1),
+    );
+    if (delay === 0) return this.#startNext();
+    this.#restartTimer = setTimeout(() => this.#startNext(), delay);
   }
 
   #finish(code: number, reason: SupervisorEnd["reason"]): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearTimeout(this.#restartTimer);
+    this.#quorum?.removeEventListener("change", this.#onQuorumChange);
     if (this.#standby !== null) {
       this.#standby.worker.terminate();
       this.#standby = null;
     }
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
+    if (reason === "quit" || reason === "restart-limit") this.#failed = true;
+    // libsam's record: left as failed when supervision ends by recovery under quit, removed
+    // when it ends with health checking stopped.
+    this.#publish();
+    const path = this.#options.stateFile;
+    if (path !== undefined && !this.#failed && reason !== "respawned") removeStateRecord(path);
     this.#emit("end", { code, reason });
     this.#resolveDone({ code, reason });
   }
@@ -454,12 +546,13 @@ export class Supervisor extends EventTarget {
 
 /**
  * Supervises `module` in Workers, for programs that embed supervision. Here the options are
- * authoritative; the instance's own `initialize()` is a replay.
+ * authoritative; the instance's own `initialize()` is a replay. The first instance starts in
+ * a microtask, so listeners added right after this call see all of its events.
  *
- * @param module URL or path of the application module each instance imports.
+ * @param module URL or path (relative to the working directory) of the application module.
  * @param options Time interval, policy and the {@linkcode SamOptions}.
  * @returns The running {@linkcode Supervisor}.
- * @throws {SamError} `CS_ERR_INVALID_PARAM` for bad options.
+ * @throws {SamError} `CS_ERR_INVALID_PARAM` for a bad interval, policy or option.
  *
  * @example
  * ```ts
@@ -475,27 +568,8 @@ export function supervise(module: string | URL, options: SuperviseOptions): Supe
   if (options === null || typeof options !== "object") {
     throw new SamError(CsError.CS_ERR_INVALID_PARAM, `options must be an object, not ${options}`);
   }
-  const { timeInterval, recoveryPolicy } = options;
-  if (
-    typeof timeInterval !== "number" || !Number.isFinite(timeInterval) || timeInterval < 0 ||
-    timeInterval > 2 ** 31 - 1
-  ) {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `timeInterval must be a finite number of ms from 0 to 2147483647, not ${timeInterval}`,
-    );
-  }
-  const action = recoveryPolicy & _ACTION_MASK;
-  if (
-    !Number.isInteger(recoveryPolicy) ||
-    (action !== RecoveryPolicy.QUIT && action !== RecoveryPolicy.RESTART) ||
-    (recoveryPolicy & ~0x1f)
-  ) {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${recoveryPolicy}`,
-    );
-  }
+  checkTimeInterval(options.timeInterval);
+  checkOptions(options, checkPolicy(options.recoveryPolicy));
   const warn = options.warnSignal === undefined ? SIGTERM : signalNumber(options.warnSignal);
   if (warn === 0) {
     throw new SamError(
@@ -503,11 +577,12 @@ export function supervise(module: string | URL, options: SuperviseOptions): Supe
       `warnSignal must be a signal name, not ${options.warnSignal}`,
     );
   }
+  const data = options.data === undefined ? undefined : toBytes(options.data);
   const href = module instanceof URL
     ? module.href
     : new URL(module, `file://${process.cwd()}/`).href;
   const supervisor = new Supervisor(href, options, undefined, warn);
-  if (options.data !== undefined) supervisor._seed(toBytes(options.data));
-  supervisor._begin();
+  if (data !== undefined) supervisor._seed(data);
+  queueMicrotask(() => supervisor._begin());
   return supervisor;
 }

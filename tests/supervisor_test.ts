@@ -21,6 +21,7 @@ test("supervise() restarts crashed instances with their stored data and reports 
     const end = await supervisor.done;
     assert.deepEqual(end, { code: 0, reason: "exited" });
     assert.deepEqual(events, [
+      "instance 1",
       "exit 1 1",
       "instance 2",
       "restart 2",

@@ -1,0 +1,80 @@
+// Argument checks shared by initialize() and supervise(), with libsam's error code for each.
+import { describe } from "./_region.ts";
+import { CsError, SamError } from "./errors.ts";
+import type { SamOptions } from "./options.ts";
+import { _ACTION_MASK, _KNOWN_BITS, RecoveryPolicy } from "./policy.ts";
+
+/** C's INT_MAX: libsam's time_interval is an int. */
+export const INT_MAX = 2 ** 31 - 1;
+
+function invalid(detail: string): SamError {
+  return new SamError(CsError.CS_ERR_INVALID_PARAM, detail);
+}
+
+export function checkTimeInterval(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > INT_MAX) {
+    throw invalid(
+      `timeInterval must be a finite number of ms from 0 to ${INT_MAX}, not ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+export function checkPolicy(value: unknown): number {
+  const action = typeof value === "number" ? value & _ACTION_MASK : 0;
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || (value & ~_KNOWN_BITS) !== 0 ||
+    (action !== RecoveryPolicy.QUIT && action !== RecoveryPolicy.RESTART)
+  ) {
+    throw invalid(
+      `recoveryPolicy must be QUIT or RESTART, optionally with QUORUM or CMAP, not ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+function checkCount(options: Record<string, unknown>, name: string, max: number): void {
+  const v = options[name];
+  if (v === undefined) return;
+  if (
+    typeof v !== "number" || Number.isNaN(v) || v < 0 || v > max ||
+    (v !== Infinity && !Number.isInteger(v))
+  ) {
+    throw invalid(`${name} must be a whole number from 0 to ${max}, not ${describe(v)}`);
+  }
+}
+
+export function checkOptions(options: unknown, policy: number): SamOptions {
+  if (options === undefined) {
+    if (policy & RecoveryPolicy.QUORUM) {
+      throw invalid(`recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`);
+    }
+    return {};
+  }
+  if (options === null || typeof options !== "object") {
+    throw invalid(`options must be an object, not ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  checkCount(o, "maxDataSize", 2 ** 32);
+  checkCount(o, "maxRestarts", Infinity);
+  checkCount(o, "restartWindow", INT_MAX);
+  checkCount(o, "restartDelay", INT_MAX);
+  checkCount(o, "restartDelayMax", INT_MAX);
+  if (o.stateFile !== undefined && (typeof o.stateFile !== "string" || o.stateFile === "")) {
+    throw invalid(`stateFile must be a path, not ${describe(o.stateFile)}`);
+  }
+  const quorum = o.quorum as { quorate?: unknown; addEventListener?: unknown } | undefined;
+  if (
+    quorum !== undefined &&
+    (typeof quorum !== "object" || quorum === null ||
+      typeof quorum.addEventListener !== "function" || typeof quorum.quorate !== "boolean")
+  ) {
+    throw invalid(`quorum must be an EventTarget with a boolean quorate, not ${describe(quorum)}`);
+  }
+  if ((policy & RecoveryPolicy.QUORUM) && quorum === undefined) {
+    throw invalid(`recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`);
+  }
+  return options as SamOptions;
+}
