@@ -196,6 +196,8 @@ let starting = false;
 async function waitForQuorum(block: Int32Array): Promise<void> {
   starting = true;
   publish(block, INST_HC_STATE, HC_WAITING_QUORUM);
+  // Bun does not count a pending waitAsync as work, and would end the instance as idle.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   try {
     while (Atomics.load(block, INST_QUORATE) !== 1) {
       const result = Atomics.waitAsync(block, INST_QUORATE, 0);
@@ -203,6 +205,7 @@ async function waitForQuorum(block: Int32Array): Promise<void> {
       if (result.async) await result.value;
     }
   } finally {
+    clearInterval(keepAlive);
     starting = false;
   }
 }

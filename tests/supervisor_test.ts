@@ -56,3 +56,92 @@ test("supervise() rejects a bad time interval or policy with CS_ERR_INVALID_PARA
     });
   }
 });
+
+function record(supervisor: EventTarget, types: string[]): string[] {
+  const events: string[] = [];
+  for (const type of types) {
+    supervisor.addEventListener(type, (e) => {
+      const d = (e as CustomEvent).detail;
+      events.push(
+        [type, d.id ?? d.reason, d.code ?? d.signal].filter((x) => x !== undefined).join(" "),
+      );
+    });
+  }
+  return events;
+}
+
+test("supervise() ends as restart-limit after maxRestarts restarts within restartWindow", async () => {
+  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+    maxRestarts: 3,
+    restartWindow: 60_000,
+  });
+  const events = record(supervisor, ["instance", "end"]);
+  try {
+    assert.deepEqual(await supervisor.done, { code: 1, reason: "restart-limit" });
+    assert.deepEqual(events, [
+      "instance 1",
+      "instance 2",
+      "instance 3",
+      "instance 4",
+      "end restart-limit 1",
+    ]);
+    assert.equal(supervisor.status.state, "failed");
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("supervise() waits restartDelay before a restart and doubles it for the next", async () => {
+  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+    maxRestarts: 3,
+    restartDelay: 40,
+  });
+  const gaps: number[] = [];
+  let exitedAt = 0;
+  supervisor.addEventListener("exit", () => exitedAt = performance.now());
+  supervisor.addEventListener("instance", () => {
+    if (exitedAt) gaps.push(performance.now() - exitedAt);
+  });
+  try {
+    await supervisor.done;
+    assert.equal(gaps.length, 3);
+    gaps.forEach((gap, i) => assert.ok(gap >= 40 * 2 ** i - 1, `gap ${i} was ${gap} ms`));
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("Supervisor.stop() warns an instance that listens, which saves its state and exits", async () => {
+  const supervisor = supervise(new URL("./testdata/listener_app.ts", import.meta.url), {
+    timeInterval: 1000,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+  });
+  const events = record(supervisor, ["instance", "warning", "exit", "end"]);
+  const registered = new Promise((r) => supervisor.addEventListener("registered", r));
+  try {
+    await registered;
+    assert.deepEqual(await supervisor.stop(), { code: 0, reason: "stopped" });
+    assert.deepEqual(events, ["instance 1", "warning 1 SIGTERM", "exit 1 0", "end stopped 0"]);
+    assert.equal(new TextDecoder().decode(supervisor.data()), "saved by 1");
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("supervise() under quit ends with the crashed instance's code, in event order", async () => {
+  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.QUIT,
+  });
+  const events = record(supervisor, ["instance", "registered", "exit", "restart", "end"]);
+  try {
+    assert.deepEqual(await supervisor.done, { code: 1, reason: "quit" });
+    assert.deepEqual(events, ["instance 1", "registered 1", "exit 1 1", "end quit 1"]);
+  } finally {
+    await supervisor.stop();
+  }
+});
