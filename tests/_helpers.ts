@@ -1,8 +1,9 @@
 // Runs a fixture app from tests/testdata as its own process on the runtime running the tests.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { runtime } from "../_runtime.ts";
+import { SIGNALS } from "../_signals.ts";
 
 export interface AppResult {
   code: number | null;
@@ -24,6 +25,7 @@ export function runApp(
   name: string,
   env: Record<string, string> = {},
   timeoutMs = 60_000,
+  onLine?: (line: string, child: ChildProcess) => void,
 ): Promise<AppResult> {
   const child = spawn(process.execPath, runtime.scriptArgs(fixture(name)), {
     env: { ...process.env, ...env, NO_COLOR: "1" },
@@ -31,12 +33,18 @@ export function runApp(
   });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (d) => stdout += d);
+  child.stdout!.on("data", (d) => {
+    const before = stdout.split("\n").length - 1;
+    stdout += d;
+    const lines = stdout.split("\n");
+    for (const line of lines.slice(before, -1)) onLine?.(line, child);
+  });
   child.stderr!.on("data", (d) => stderr += d);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   return new Promise((resolve) => {
     let code: number | null = null;
-    child.on("exit", (c, signal) => code = c ?? (signal ? -1 : null));
+    // Reported as a shell does: 128 + the signal's number for a process a signal ended.
+    child.on("exit", (c, signal) => code = c ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : null));
     child.on("close", () => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, lines: stdout.split("\n").filter((l) => l !== "") });
