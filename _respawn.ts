@@ -49,10 +49,11 @@ export function respawnProcess(state: ResumeState): Promise<boolean> {
 
 /** The state handed over by the previous process, read once and removed; null if none. */
 export function readResumeState(): ResumeState | null {
-  const file = process.env[ENV];
-  if (!file) return null;
-  delete process.env[ENV];
   try {
+    // Without env permission on Deno this throws: then there is nothing to resume.
+    const file = process.env[ENV];
+    if (!file) return null;
+    delete process.env[ENV];
     const bytes = readFileSync(file);
     unlinkSync(file);
     const newline = bytes.indexOf(10);
