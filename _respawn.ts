@@ -2,7 +2,7 @@
 // thread spinning: only the end of the process stops that thread. The state travels in a file
 // named by an environment variable, written before the new process starts.
 import { spawn } from "node:child_process";
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -30,18 +30,26 @@ export function respawnProcess(state: ResumeState): Promise<boolean> {
   const bytes = new Uint8Array(head.length + state.data.length);
   bytes.set(head);
   bytes.set(state.data, head.length);
-  writeFileSync(file, bytes, { mode: 0o600 });
-  const child = spawn(argv[0], argv.slice(1), {
-    stdio: "inherit",
-    env: { ...process.env, [ENV]: file },
-  });
+  const forget = () => rmSync(file, { force: true });
+  let child: ReturnType<typeof spawn>;
+  try {
+    writeFileSync(file, bytes, { mode: 0o600 });
+    child = spawn(argv[0], argv.slice(1), {
+      stdio: "inherit",
+      env: { ...process.env, [ENV]: file },
+    });
+  } catch {
+    // No permission to write, read the environment or run (Deno): stay in this process.
+    forget();
+    return Promise.resolve(false);
+  }
   return new Promise((resolve) => {
     child.once("spawn", () => {
       child.unref();
       resolve(true);
     });
     child.once("error", () => {
-      unlinkSync(file);
+      forget();
       resolve(false);
     });
   });
