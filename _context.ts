@@ -6,9 +6,8 @@ import type { DataRegion } from "./_region.ts";
 export interface InstanceContext {
   /** This instance's id. */
   readonly id: number;
-  /** The instance block (see _layout.ts), as Int32 and as Float64 slots. */
+  /** The instance block (see _layout.ts). */
   readonly block: Int32Array;
-  readonly blockF64: Float64Array;
   /** The stored data. */
   readonly region: DataRegion;
   /** The supervisor's authoritative time interval and policy. */
@@ -26,9 +25,4 @@ export function instanceContext(): InstanceContext | undefined {
 
 export function setInstanceContext(context: InstanceContext): void {
   (globalThis as Record<symbol, InstanceContext | undefined>)[KEY] = context;
-}
-
-/** Milliseconds since the epoch, with sub-millisecond precision, comparable across threads. */
-export function clock(): number {
-  return performance.timeOrigin + performance.now();
 }

@@ -25,23 +25,27 @@ export const HOLDER_MASK = SLOT_BIT - 1;
 export const SUPERVISOR_HOLDER = HOLDER_MASK;
 
 /** Int32 slots of an instance block. */
-export const INST_HC_STATE = 0; // HC_STOPPED, HC_STARTED or HC_WAITING_QUORUM, written by the instance
+export const INST_HC_STATE = 0; // HC_STOPPED, HC_STARTED or HC_WAITING_QUORUM, set by the instance
 export const INST_EVENT_SEQ = 1; // bumped and notified after each change the supervisor acts on
 export const INST_LISTENERS = 2; // bit n set: the instance listens for signal n
 export const INST_WARN_SIGNAL = 3; // warning signal number set by warnSignalSet()
 export const INST_THREAD_ID = 4; // Linux thread id of the instance, 0 when unknown
 export const INST_REGISTERED = 5; // 1 once the instance's register() returned
-export const INST_FLAGS = 6; // FLAG_* bits the instance raised (markFailed)
+export const INST_FLAGS = 6; // FLAG_* bits the instance raised
 export const INST_QUORATE = 7; // 1 while the quorum source says quorate (always 1 without QUORUM)
-/** Float64 slot (index in a Float64Array over the same buffer) of the last health check. */
-export const INST_HC_TIME_F64 = 4; // byte 32: epoch ms of the last hcSend() or start()
+export const INST_HC_COUNT = 8; // health checks sent; only ever incremented by the instance
+export const INST_HC_WANT = 9; // 1: the supervisor waits to be notified of the next health check
+export const INST_EXIT_CODE = 10; // the exit code, valid once FLAG_ENDED is raised
+/** Number of Int32 slots in an instance block. */
+export const INST_SLOTS = 11;
 /** Size of an instance block in bytes. */
-export const INST_BYTES = (INST_HC_TIME_F64 + 1) * Float64Array.BYTES_PER_ELEMENT;
+export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 
 export const HC_STOPPED = 0;
 export const HC_STARTED = 1;
 export const HC_WAITING_QUORUM = 2; // start() is waiting for quorum
-export const FLAG_MARK_FAILED = 1;
+export const FLAG_MARK_FAILED = 1; // markFailed() was called
+export const FLAG_ENDED = 2; // the instance's JavaScript has ended; INST_EXIT_CODE holds its code
 
 /** Growth step of a data slot, so that small growing stores do not grow it every time. */
 export const SLOT_GROW_STEP = 64 * 1024;

@@ -21,8 +21,11 @@ export interface Runtime {
   mainModule(): string | undefined;
   /** Ends the process with `code`. */
   exit(code: number): never;
-  /** Gives an instance the globals a Deno or Bun program expects (`self`, `self.close()`). */
-  prepareInstanceGlobals(): void;
+  /**
+   * Gives an instance the globals a Deno or Bun program expects (`self`, `self.close()`), and
+   * has every way of exiting on purpose call `beforeExit(code)` first.
+   */
+  prepareInstanceGlobals(beforeExit: (code: number) => void): void;
   /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
   threadId(): number;
   /** Whether the thread `tid` of this process still exists. */
@@ -40,6 +43,7 @@ export interface Runtime {
 interface DenoLike {
   version: { deno: string };
   mainModule: string;
+  exit(code?: number): never;
 }
 interface BunLike {
   version: string;
@@ -47,6 +51,14 @@ interface BunLike {
 }
 
 const g = globalThis as { Deno?: DenoLike; Bun?: BunLike; self?: unknown; close?: unknown };
+
+function hookProcessExit(beforeExit: (code: number) => void): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    beforeExit(Number(code ?? process.exitCode ?? 0) | 0);
+    return exit(code as number);
+  }) as typeof process.exit;
+}
 
 function versionAtLeast(version: string, major: number, minor: number): boolean {
   const [a, b] = version.split(".").map((p) => parseInt(p, 10));
@@ -94,7 +106,13 @@ function denoRuntime(deno: DenoLike): Runtime {
     printsWorkerErrors: true,
     scriptArgs: (script) => ["run", "--allow-all", script],
     mainModule: () => deno.mainModule,
-    prepareInstanceGlobals() {
+    prepareInstanceGlobals(beforeExit) {
+      hookProcessExit(beforeExit);
+      const exit = deno.exit;
+      deno.exit = (code = 0) => {
+        beforeExit(code);
+        return exit(code);
+      };
       // Deno runs node:worker_threads Workers without `self`; programs written for Deno's
       // Worker global scope use it, and self.close() ends the instance with code 0.
       if (g.self === undefined) g.self = globalThis;
@@ -112,7 +130,8 @@ function bunRuntime(bun: BunLike): Runtime {
     printsWorkerErrors: false,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
-    prepareInstanceGlobals() {
+    prepareInstanceGlobals(beforeExit) {
+      hookProcessExit(beforeExit);
       // Bun's worker scope has `self` but no self.close().
       const self = g.self as { close?: unknown } | undefined;
       if (self && typeof self.close !== "function") self.close = () => process.exit(0);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clock, instanceContext } from "./_context.ts";
+import { instanceContext } from "./_context.ts";
 import {
   FLAG_MARK_FAILED,
   HC_STARTED,
@@ -12,8 +12,9 @@ import {
   HC_WAITING_QUORUM,
   INST_EVENT_SEQ,
   INST_FLAGS,
+  INST_HC_COUNT,
   INST_HC_STATE,
-  INST_HC_TIME_F64,
+  INST_HC_WANT,
   INST_LISTENERS,
   INST_QUORATE,
   INST_REGISTERED,
@@ -49,6 +50,8 @@ let samOptions: SamOptions = {};
 let mainRegion: DataRegion | undefined;
 let mainWarnSignal = SIGTERM;
 let hcCallback: HealthCheckCallback | null = null;
+/** The instance block once started, kept at hand for hcSend(). */
+let hcBlock: Int32Array | undefined;
 let hcTimers: ReturnType<typeof setInterval>[] = [];
 
 /** A health-check callback: healthy is `0` or `true`; anything else, a throw or a rejection is not. */
@@ -211,14 +214,16 @@ async function waitForQuorum(block: Int32Array): Promise<void> {
 }
 
 function started(block: Int32Array): void {
-  instanceContext()!.blockF64[INST_HC_TIME_F64] = clock();
+  hcBlock = block;
   publish(block, INST_HC_STATE, HC_STARTED);
   state = State.STARTED;
   if (hcCallback !== null) startCallbackChecks(block);
 }
 
-/** Writes a word of the instance block, then publishes the change (Atomics.add on the
- * sequence word) and wakes the supervisor waiting on it (Atomics.notify). */
+/**
+ * Writes a word of the instance block, then publishes the change (Atomics.add on the
+ * sequence word) and wakes the supervisor waiting on it (Atomics.notify).
+ */
 function publish(block: Int32Array, index: number, value: number): void {
   Atomics.store(block, index, value);
   Atomics.add(block, INST_EVENT_SEQ, 1);
@@ -260,14 +265,24 @@ export function stop(): void {
  */
 export function hcSend(): void {
   if (state !== State.STARTED) requireState("hcSend()", State.STARTED);
-  instanceContext()!.blockF64[INST_HC_TIME_F64] = clock();
+  sendHealthCheck(hcBlock!);
+}
+
+/**
+ * One health check: count it, and wake the supervisor only when it asked to be woken. No
+ * clock is read here (a clock costs more than the rest); the supervisor times the wake.
+ */
+function sendHealthCheck(block: Int32Array): void {
+  Atomics.add(block, INST_HC_COUNT, 1);
+  if (Atomics.load(block, INST_HC_WANT) !== 0) {
+    // Published by the add above; clear the request, then wake the supervisor.
+    Atomics.store(block, INST_HC_WANT, 0);
+    Atomics.notify(block, INST_HC_COUNT);
+  }
 }
 
 function startCallbackChecks(block: Int32Array): void {
-  const context = instanceContext()!;
-  const send = () => {
-    context.blockF64[INST_HC_TIME_F64] = clock();
-  };
+  const send = () => sendHealthCheck(block);
   const ask = async () => {
     const cb = hcCallback;
     if (cb === null) return;

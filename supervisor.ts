@@ -6,16 +6,18 @@
  */
 import { Worker } from "node:worker_threads";
 import process from "node:process";
-import { clock } from "./_context.ts";
 import {
+  FLAG_ENDED,
   FLAG_MARK_FAILED,
   HC_STARTED,
   HC_WAITING_QUORUM,
   INST_BYTES,
   INST_EVENT_SEQ,
+  INST_EXIT_CODE,
   INST_FLAGS,
+  INST_HC_COUNT,
   INST_HC_STATE,
-  INST_HC_TIME_F64,
+  INST_HC_WANT,
   INST_LISTENERS,
   INST_QUORATE,
   INST_REGISTERED,
@@ -40,6 +42,19 @@ const THREAD_GRACE_MS = 500;
 const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
 const DEFAULT_RESTART_WINDOW = 60_000;
 const DEFAULT_RESTART_DELAY_MAX = 30_000;
+/**
+ * After it saw a health check, the supervisor waits this long (at most timeInterval / 8)
+ * before it asks to be woken by the next one: an instance that sends health checks in a
+ * tight loop wakes it at most every 2 ms, and a deadline is late by at most this much.
+ */
+const HC_QUIET_MS = 2;
+/** How long supervision's end waits for the last instance's Worker to finish its output. */
+const EXIT_FLUSH_MS = 1000;
+
+/** ms since the epoch, comparable with what other threads and processes read. */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** libsam's state values, as published in its cmap record. */
 export type SupervisorState = "stopped" | "running" | "failed" | "waiting for quorum";
@@ -80,7 +95,6 @@ export interface SupervisorEnd {
 interface Pending {
   worker: Worker;
   block: Int32Array;
-  blockF64: Float64Array;
   exited: boolean;
 }
 
@@ -89,7 +103,15 @@ interface Instance extends Pending {
   ended: boolean;
   terminatedCode: number | null;
   warned: boolean;
+  /** Health checking was started at the supervisor's last look. */
+  started: boolean;
+  /** INST_HC_COUNT when the supervisor last saw a health check, and when (epoch ms). */
+  hcSeen: number;
+  lastHc: number;
+  lastPublished: number;
+  hcWaiting: boolean;
   deadline: ReturnType<typeof setTimeout> | undefined;
+  quiet: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -196,7 +218,7 @@ export class Supervisor extends EventTarget {
   get status(): SupervisorStatus {
     const inst = this.#current;
     const hc = inst !== null && !inst.ended ? Atomics.load(inst.block, INST_HC_STATE) : 0;
-    const last = inst?.blockF64[INST_HC_TIME_F64] ?? 0;
+    const last = inst?.lastHc ?? 0;
     return {
       instanceId: this.#lastId,
       state: this.#failed
@@ -208,7 +230,7 @@ export class Supervisor extends EventTarget {
         : "stopped",
       recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
       pollPeriod: this.#timeInterval,
-      lastUpdated: Number.isFinite(last) && last > 0 ? Math.round(last * 1e6) : 0,
+      lastUpdated: Math.round(last * 1e6),
       restarts: Math.max(0, this.#lastId - this.#firstId),
       stuckThreads: this.#stuckThreads,
     };
@@ -273,7 +295,6 @@ export class Supervisor extends EventTarget {
     const pending: Pending = {
       worker: new Worker(SHIM_URL, { workerData: { mainModule: this.#module, block: buffer } }),
       block: new Int32Array(buffer),
-      blockF64: new Float64Array(buffer),
       exited: false,
     };
     // Needed so that an error in a Worker never becomes an error of the supervisor.
@@ -301,7 +322,13 @@ export class Supervisor extends EventTarget {
       ended: false,
       terminatedCode: null,
       warned: false,
+      started: false,
+      hcSeen: 0,
+      lastHc: 0,
+      lastPublished: 0,
+      hcWaiting: false,
       deadline: undefined,
+      quiet: undefined,
     });
     Atomics.store(inst.block, INST_WARN_SIGNAL, this.#warnSignal);
     Atomics.store(
@@ -323,13 +350,13 @@ export class Supervisor extends EventTarget {
     this.#emit("instance", { id });
     if (id > this.#firstId) this.#emit("restart", { id });
     this.#publish();
-    if (this.#options.standby ?? true) {
-      setTimeout(() => {
-        if (this.#finished || this.#standby !== null) return;
-        this.#standby = this.#spawn();
-        this.#standby.worker.unref();
-      }, 0);
-    }
+  }
+
+  /** Spawns the next instance's Worker ahead, once the current one no longer needs the CPU. */
+  #prepareStandby(): void {
+    if (!(this.#options.standby ?? true) || this.#finished || this.#standby !== null) return;
+    this.#standby = this.#spawn();
+    this.#standby.worker.unref();
   }
 
   /** Follows the instance's published changes (register, start, stop, markFailed). */
@@ -345,50 +372,96 @@ export class Supervisor extends EventTarget {
     const changed = () => {
       if (inst.ended) return;
       const seen = Atomics.load(inst.block, INST_EVENT_SEQ);
+      const flags = Atomics.load(inst.block, INST_FLAGS);
       if (!registered && Atomics.load(inst.block, INST_REGISTERED) === 1) {
         registered = true;
         this.#emit("registered", { id: inst.id });
+        this.#prepareStandby();
       }
-      const marked = (Atomics.load(inst.block, INST_FLAGS) & FLAG_MARK_FAILED) !== 0;
-      if (marked && (this.#policy & RecoveryPolicy.CMAP)) {
+      if ((flags & FLAG_MARK_FAILED) !== 0 && (this.#policy & RecoveryPolicy.CMAP)) {
         this.#failed = true;
         this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
         this.#terminate(inst, 128 + SIGKILL);
         return;
       }
-      this.#arm(inst);
+      if ((flags & FLAG_ENDED) !== 0) {
+        return this.#end(inst, Atomics.load(inst.block, INST_EXIT_CODE));
+      }
+      const started = Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+      if (started && !inst.started) {
+        inst.started = true;
+        this.#healthy(inst); // start() counts as a health check
+      } else if (!started && inst.started) {
+        inst.started = false;
+        this.#quietHealth(inst);
+      }
       this.#publish();
       wait(seen);
     };
     wait(Atomics.load(inst.block, INST_EVENT_SEQ));
   }
 
-  #arm(inst: Instance): void {
+  /** The supervisor saw a health check (now, or at most HC_QUIET_MS ago): a new deadline. */
+  #healthy(inst: Instance): void {
+    this.#quietHealth(inst);
+    if (inst.ended || inst.warned || !inst.started) return;
+    inst.lastHc = now();
+    inst.hcSeen = Atomics.load(inst.block, INST_HC_COUNT);
+    if (inst.lastHc - inst.lastPublished >= this.#timeInterval) {
+      // The record's last_updated, refreshed at most once per poll period.
+      inst.lastPublished = inst.lastHc;
+      this.#publish(true);
+    }
+    if (this.#timeInterval === 0) return;
+    inst.deadline = setTimeout(() => this.#checkDeadline(inst), this.#timeInterval);
+    inst.quiet = setTimeout(
+      () => this.#askForWake(inst),
+      Math.min(this.#timeInterval / 8, HC_QUIET_MS),
+    );
+  }
+
+  #quietHealth(inst: Instance): void {
     clearTimeout(inst.deadline);
-    inst.deadline = undefined;
-    if (inst.ended || inst.warned || this.#timeInterval === 0) return;
-    if (Atomics.load(inst.block, INST_HC_STATE) !== HC_STARTED) return;
-    const last = inst.blockF64[INST_HC_TIME_F64];
-    const delay = Number.isFinite(last)
-      ? Math.max(0, Math.ceil(last + this.#timeInterval - clock()))
-      : 0;
-    inst.deadline = setTimeout(() => this.#checkDeadline(inst), delay);
+    clearTimeout(inst.quiet);
+    inst.deadline = inst.quiet = undefined;
+    Atomics.store(inst.block, INST_HC_WANT, 0);
+  }
+
+  /** Asks the instance to wake the supervisor at its next health check. */
+  #askForWake(inst: Instance): void {
+    inst.quiet = undefined;
+    if (inst.ended || inst.warned || !inst.started) return;
+    Atomics.store(inst.block, INST_HC_WANT, 1);
+    // One that came during the quiet time came at most HC_QUIET_MS ago.
+    if (Atomics.load(inst.block, INST_HC_COUNT) !== inst.hcSeen) return this.#healthy(inst);
+    if (inst.hcWaiting) return;
+    inst.hcWaiting = true;
+    const woke = () => {
+      inst.hcWaiting = false;
+      if (inst.ended || inst.warned || !inst.started) return;
+      if (Atomics.load(inst.block, INST_HC_COUNT) !== inst.hcSeen) return this.#healthy(inst);
+      // Woken without a health check: ask again later, so that stray wakes stay rare.
+      inst.quiet = setTimeout(() => this.#askForWake(inst), HC_QUIET_MS);
+    };
+    // The main thread never blocks: waitAsync; "ok", "not-equal" and "timed-out" all lead to
+    // woke(), which reads the count again.
+    const result = Atomics.waitAsync(inst.block, INST_HC_COUNT, inst.hcSeen);
+    if (result.async) result.value.then(woke);
+    else woke();
   }
 
   #checkDeadline(inst: Instance): void {
     inst.deadline = undefined;
-    if (inst.ended || inst.warned) return;
-    if (Atomics.load(inst.block, INST_HC_STATE) !== HC_STARTED) return;
-    const last = inst.blockF64[INST_HC_TIME_F64];
-    if (Number.isFinite(last) && clock() - last < this.#timeInterval) {
-      // A health check came in time: the record's last_updated moved on.
-      this.#publish(true);
-      return this.#arm(inst);
-    }
+    if (inst.ended || inst.warned || !inst.started) return;
+    // A wake-up for a health check may be on its way.
+    if (Atomics.load(inst.block, INST_HC_COUNT) !== inst.hcSeen) return this.#healthy(inst);
+    this.#quietHealth(inst);
     this.#emit("late", { id: inst.id });
     const signo = this.#warnSignalOf(inst);
     // A process without a handler dies of its warning signal; so does an instance.
-    if (signo === SIGKILL || !this.#listens(inst, signo)) return this.#terminate(inst, 128 + signo);
+    if (signo === SIGKILL || !this.#listens(inst, signo)) {
+      return this.#terminate(inst, 128 + signo);
+    }
     this.#warn(inst, signo);
   }
 
@@ -474,12 +547,14 @@ export class Supervisor extends EventTarget {
   #end(inst: Instance, exitCode: number): void {
     if (inst.ended) return;
     inst.ended = true;
-    clearTimeout(inst.deadline);
-    const code = inst.terminatedCode ?? exitCode;
+    this.#quietHealth(inst);
+    // Exit codes are 8 bits, as a shell sees them.
+    const code = (inst.terminatedCode ?? exitCode) & 0xff;
     if (inst.terminatedCode === null) this.#region.fence(inst.id);
-    // Release the waitAsync in #watchEvents.
+    // Release the waitAsyncs of #watchEvents and #askForWake.
     Atomics.add(inst.block, INST_EVENT_SEQ, 1);
     Atomics.notify(inst.block, INST_EVENT_SEQ);
+    Atomics.notify(inst.block, INST_HC_COUNT);
     const started = inst.terminatedCode !== null ||
       Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
     const signo = Atomics.load(inst.block, INST_WARN_SIGNAL);
@@ -539,8 +614,21 @@ export class Supervisor extends EventTarget {
     this.#publish();
     const path = this.#options.stateFile;
     if (path !== undefined && !this.#failed && reason !== "respawned") removeStateRecord(path);
-    this.#emit("end", { code, reason });
-    this.#resolveDone({ code, reason });
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.#emit("end", { code, reason });
+      this.#resolveDone({ code, reason });
+    };
+    // An instance that said it ended may still be flushing its output: let its Worker finish
+    // first (for at most EXIT_FLUSH_MS, as a stuck thread never does), then end.
+    if (current === null || current.exited || current.terminatedCode !== null) return end();
+    const timer = setTimeout(end, EXIT_FLUSH_MS);
+    current.worker.once("exit", () => {
+      clearTimeout(timer);
+      end();
+    });
   }
 }
 

@@ -8,7 +8,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { setInstanceContext } from "./_context.ts";
-import { INST_THREAD_ID } from "./_layout.ts";
+import {
+  FLAG_ENDED,
+  INST_EVENT_SEQ,
+  INST_EXIT_CODE,
+  INST_FLAGS,
+  INST_THREAD_ID,
+} from "./_layout.ts";
 import { DataRegion, type DataRegionHandles } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber } from "./_signals.ts";
@@ -33,7 +39,30 @@ const { mainModule, block: buffer } = workerData as {
 const block = new Int32Array(buffer);
 const signalListeners = new Map<number, Set<() => void>>();
 Atomics.store(block, INST_THREAD_ID, runtime.threadId());
-runtime.prepareInstanceGlobals();
+
+/**
+ * Tells the supervisor that this instance's JavaScript has ended, before the runtime tears
+ * the Worker down (which takes milliseconds): the exit code first, then the flag that
+ * publishes it, then a wake-up.
+ */
+function ended(code: number): void {
+  if (Atomics.load(block, INST_FLAGS) & FLAG_ENDED) return;
+  Atomics.store(block, INST_EXIT_CODE, code);
+  Atomics.or(block, INST_FLAGS, FLAG_ENDED);
+  Atomics.add(block, INST_EVENT_SEQ, 1);
+  Atomics.notify(block, INST_EVENT_SEQ);
+}
+runtime.prepareInstanceGlobals(ended);
+
+// An uncaught error or unhandled rejection ends the instance with code 1, as it ends a
+// program; the runtimes differ here inside a Worker, so the shim decides.
+function fail(error: unknown): void {
+  ended(1);
+  console.error(error);
+  process.exit(1);
+}
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
 
 const port = parentPort!;
 port.on("message", (message: Activation | SignalMessage) => {
@@ -45,7 +74,6 @@ port.on("message", (message: Activation | SignalMessage) => {
   setInstanceContext({
     id: message.id,
     block,
-    blockF64: new Float64Array(buffer),
     region: new DataRegion(message.region),
     timeInterval: message.timeInterval,
     recoveryPolicy: message.recoveryPolicy,
@@ -56,19 +84,14 @@ port.on("message", (message: Activation | SignalMessage) => {
   port.unref();
   let evaluated = false;
   import(mainModule).then(() => evaluated = true, fail);
-  // A top-level await that never settles leaves nothing to do: an error, as Deno reports it
-  // for a program ("Top-level await promise never resolved").
-  // "beforeExit" comes only when the event loop ran dry, never for an explicit exit.
+  // "beforeExit" comes only when the event loop ran dry, never for an explicit exit. A
+  // top-level await that never settles is then an error, as Deno reports it for a program.
   process.on("beforeExit", () => {
     if (!evaluated) process.exit(1);
   });
+  // The event loop ran dry for good (or an exit that did not come through process.exit).
+  process.on("exit", (code: number) => ended(code));
 });
 
-// An uncaught error or unhandled rejection ends the instance with code 1, as it ends a
-// program; the runtimes differ here inside a Worker, so the shim decides.
-function fail(error: unknown): void {
-  console.error(error);
-  process.exit(1);
-}
-process.on("uncaughtException", fail);
-process.on("unhandledRejection", fail);
+// A standby loads the library ahead, so that a recovery only imports the application.
+import("./mod.ts");
