@@ -33,6 +33,8 @@ export interface ChainConfig {
 }
 
 const HC_SENDS = 200_000;
+/** One blocking wait of a hung instance; well below the supervisor's 500 ms stuck-thread grace. */
+const HANG_WAIT_MS = 200;
 const clock = () => performance.timeOrigin + performance.now();
 
 function storeJson(value: unknown): void {
@@ -43,6 +45,11 @@ function median(values: number[]): number {
   const s = values.slice().sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Repetitions of a store or restore loop: enough for a round of several ms, at least 20. */
+function repsFor(size: number): number {
+  return Math.max(20, Math.min(20_000, Math.floor(2 ** 27 / size)));
 }
 
 function timeHcSend(n: number): number {
@@ -80,7 +87,7 @@ async function ops(config: OpsConfig): Promise<void> {
     const hc = timeHcSend(HC_SENDS);
     if (timed) add("hc_send_ns", hc);
     for (const size of config.sizes) {
-      const reps = size >= 1 << 20 ? 20 : 2000;
+      const reps = repsFor(size);
       const store = timeStore(source.subarray(0, size), reps);
       const restore = timeRestore(into, reps);
       if (timed) {
@@ -88,7 +95,7 @@ async function ops(config: OpsConfig): Promise<void> {
         add(`restore_${size}_ns`, restore);
       }
     }
-    // The largest value is stored now: the whole process, supervisor included.
+    // 16 MiB is stored now. RSS is the whole process: supervisor and standby Worker too.
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
   const results: Record<string, number> = {};
@@ -122,8 +129,15 @@ async function chain(state: ChainConfig, registeredAt: number): Promise<void> {
   sam.hcSend();
   state.t = clock();
   storeJson(state);
-  // Hang without spinning: wait on a word nobody will ever notify.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  // Hang without spinning: wait on a word nobody notifies. In short waits, with a turn of the
+  // event loop between them: Deno 2.9's Worker.terminate() stops a thread only there, so a
+  // wait without end would leave the thread behind (the supervisor counts it as stuck).
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  const block = () => {
+    Atomics.wait(word, 0, 0, HANG_WAIT_MS);
+    setTimeout(block, 0);
+  };
+  block();
 }
 
 // The supervisor's options are authoritative; in an instance this is a replay.

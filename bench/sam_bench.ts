@@ -2,24 +2,35 @@
 // libsam_bench.c (the real libsam), plus baselines of what the runtime itself costs. See
 // README.md in this folder; bench/run.ts runs it on both runtimes and next to libsam.
 import process from "node:process";
-import { Worker } from "node:worker_threads";
+import { Worker as NodeWorker } from "node:worker_threads";
 import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
 import type { ChainConfig, OpsConfig } from "./_instance_app.ts";
 
 const APP = new URL("./_instance_app.ts", import.meta.url);
 const ECHO = new URL("./_echo_worker.ts", import.meta.url);
+const WEB_ECHO = new URL("./_web_echo_worker.ts", import.meta.url);
 const SIZES = [64, 4096, 65536, 1048576, 16777216];
 /** Timed rounds of every loop; each field is the median over them. */
 const ROUNDS = 5;
 /** Recoveries timed for crash_to_next_instance_ms and hang_to_next_instance_ms. */
-const RECOVERIES = 7;
+const RECOVERIES = 9;
 /** How long each instance of a chain runs before it crashes or hangs. */
 const SETTLE_MS = 250;
 const PHASE_TIMEOUT_MS = 40_000;
+/** Timed spawns of a bare Worker. */
+const SPAWNS = 9;
 
 const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
 const runtimeName = g.Deno ? "deno" : g.Bun ? "bun" : "unknown";
 const runtimeVersion = g.Deno?.version.deno ?? g.Bun?.version ?? process.version;
+const started = performance.now();
+
+/** Progress on stderr with SAM_BENCH_VERBOSE=1. */
+function log(what: string): void {
+  if (process.env.SAM_BENCH_VERBOSE) {
+    console.error(`[${runtimeName} ${(performance.now() - started).toFixed(0)} ms] ${what}`);
+  }
+}
 
 function median(values: number[]): number {
   const s = values.slice().sort((a, b) => a - b);
@@ -55,17 +66,21 @@ async function supervised<T>(
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<SupervisorEnd>((resolve) => {
     timer = setTimeout(() => {
-      console.error(`sam bench: ${config.mode} did not end within ${PHASE_TIMEOUT_MS} ms; stopping it`);
+      console.error(
+        `sam bench: ${config.mode} did not end within ${PHASE_TIMEOUT_MS} ms; stopping it`,
+      );
       resolve(supervisor.stop());
     }, PHASE_TIMEOUT_MS);
   });
   const end = await Promise.race([supervisor.done, timeout]);
   clearTimeout(timer);
-  if (stuck > 0) console.error(`sam bench: ${config.mode}: ${stuck} terminated thread(s) kept running`);
+  log(`${config.mode}: exit codes by instance ${exits.join(" ")}`);
+  if (stuck > 0) {
+    console.error(`sam bench: ${config.mode}: ${stuck} terminated thread(s) kept running`);
+  }
   if (end.reason !== "exited" || end.code !== 0) {
-    throw new Error(
-      `sam bench: ${config.mode} ended with ${JSON.stringify(end)}; instance exits ${exits.join(" ")}`,
-    );
+    const how = `${JSON.stringify(end)}, exit codes by instance ${exits.join(" ")}`;
+    throw new Error(`sam bench: ${config.mode} ended with ${how}`);
   }
   return JSON.parse(new TextDecoder().decode(supervisor.data())) as T;
 }
@@ -75,8 +90,11 @@ async function recovery(mode: "crash" | "hang", timeInterval: number): Promise<n
   const config: ChainConfig = { mode, runs: RECOVERIES, settleMs: SETTLE_MS, results: [] };
   const state = await supervised<ChainConfig>(config, timeInterval, RecoveryPolicy.RESTART);
   if (state.results.length !== RECOVERIES) {
-    throw new Error(`sam bench: ${mode} timed ${state.results.length} recoveries, not ${RECOVERIES}`);
+    throw new Error(
+      `sam bench: ${mode} timed ${state.results.length} recoveries, not ${RECOVERIES}`,
+    );
   }
+  log(`${mode}: ${state.results.map((ms) => ms.toFixed(2)).join(" ")} ms`);
   return median(state.results);
 }
 
@@ -93,31 +111,34 @@ function rawCopyNs(size: number): number {
   return median(times);
 }
 
-function firstMessage(worker: Worker): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  });
-}
-
-/** Posts `payload` (copied) `reps` times, one at a time, each acknowledged; ns per round trip. */
+/**
+ * Posts `payload` (copied) to a web Worker `reps` times, one at a time, each acknowledged; ns
+ * per round trip. A web Worker, not node:worker_threads: on Deno 2.9 the latter copies bytes
+ * some 50 times slower (about 100 ms per MiB), and a message-passing design would not use it.
+ */
 function pingPong(worker: Worker, payload: Uint8Array, reps: number): Promise<number> {
   return new Promise((resolve) => {
     let left = reps;
     const a = performance.now();
-    const onAck = () => {
+    worker.onmessage = () => {
       if (--left > 0) return worker.postMessage(payload);
-      worker.off("message", onAck);
+      worker.onmessage = null;
       resolve((performance.now() - a) * 1e6 / reps);
     };
-    worker.on("message", onAck);
     worker.postMessage(payload);
   });
 }
 
+function webWorkerReady(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = () => resolve();
+    worker.onerror = (e) => reject(new Error(`sam bench: echo worker failed: ${e.message}`));
+  });
+}
+
 async function messageNs(): Promise<Record<string, number>> {
-  const worker = new Worker(ECHO);
-  await firstMessage(worker);
+  const worker = new Worker(WEB_ECHO, { type: "module" });
+  await webWorkerReady(worker);
   const out: Record<string, number> = {};
   for (const size of SIZES) {
     const payload = new Uint8Array(size).fill(7);
@@ -129,24 +150,26 @@ async function messageNs(): Promise<Record<string, number>> {
     }
     out[`message_${size}_ns`] = median(times);
   }
-  await worker.terminate();
+  worker.terminate();
   return out;
 }
 
+/** node:worker_threads, as sam's instances: from `new Worker` to its first message. */
 async function bareWorkerSpawnMs(): Promise<number> {
   const times: number[] = [];
-  for (let round = 0; round <= RECOVERIES; round++) {
+  for (let round = 0; round <= SPAWNS; round++) {
     const a = performance.now();
-    const worker = new Worker(ECHO);
-    await firstMessage(worker);
+    const worker = new NodeWorker(ECHO);
+    await new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
     if (round > 0) times.push(performance.now() - a);
     await worker.terminate();
   }
   return median(times);
 }
 
-const t00 = performance.now();
-const log = (s: string) => process.env.SAM_BENCH_VERBOSE && console.error(`[${(performance.now() - t00).toFixed(0)} ms] ${s}`);
 async function main(): Promise<void> {
   // sam first, in a fresh process, so that the RSS figure holds no garbage of the baselines.
   const ops = await supervised<Record<string, number>>(
@@ -157,11 +180,9 @@ async function main(): Promise<void> {
   if (ops.peak_rss_stored_bytes !== SIZES[SIZES.length - 1]) {
     throw new Error(`sam bench: ${ops.peak_rss_stored_bytes} bytes stored at the RSS sample`);
   }
-  log("ops done");
+  log(`ops: ${JSON.stringify(ops)}`);
   const crash = await recovery("crash", 0);
-  log("crash done");
   const hang = await recovery("hang", 100);
-  log("hang done");
   const result: Record<string, number | string> = {
     runtime: runtimeName,
     version: runtimeVersion,
@@ -175,16 +196,20 @@ async function main(): Promise<void> {
   result.crash_to_next_instance_ms = crash;
   result.hang_to_next_instance_ms = hang;
   for (const size of SIZES) result[`raw_copy_${size}_ns`] = rawCopyNs(size);
-  log("raw done");
+  log("raw copies timed");
   Object.assign(result, await messageNs());
-  log("message done");
+  log("messages timed");
   result.bare_worker_spawn_ms = await bareWorkerSpawnMs();
+  // Sampled by the instance with 16 MiB stored: the whole process, supervisor and standby
+  // Worker included, and the instance's own 16 MiB source and target arrays.
   result.peak_rss_16mib_bytes = ops.peak_rss_bytes;
   for (const [key, value] of Object.entries(result)) {
     if (typeof value === "number") result[key] = rounded(key, value);
   }
   process.stdout.write(JSON.stringify(result) + "\n");
-  log("written");
 }
 
-await main();
+await main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
