@@ -1,7 +1,7 @@
 // Everything that differs between Deno and Bun, behind one small interface. Both runtimes
 // implement node:worker_threads with real exit codes and idle exit, so instances run there.
 import process from "node:process";
-import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 /** What sam needs from the runtime it runs on. */
@@ -10,11 +10,6 @@ export interface Runtime {
   readonly name: string;
   /** The runtime's version, such as "2.9.6". */
   readonly version: string;
-  /**
-   * Whether `Worker.terminate()` stops a thread stuck in a JavaScript busy loop. Deno 2.7 to
-   * 2.9.x leave such a thread spinning (measured on 2.9.6); Bun stops it in ~5 ms.
-   */
-  readonly terminatesBusyLoops: boolean;
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
   readonly printsWorkerErrors: boolean;
   /** URL of the program's main module, if there is one. */
@@ -28,8 +23,8 @@ export interface Runtime {
   prepareInstanceGlobals(beforeExit: (code: number) => void): void;
   /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
   threadId(): number;
-  /** Whether the thread `tid` of this process still exists. */
-  threadExists(tid: number): boolean;
+  /** CPU time in ms the thread `tid` of this process has used, or -1 when it is gone. */
+  threadCpuMs(tid: number): number;
   /** The process's full command line (argv[0] first), to start it again; null if unknown. */
   commandLine(): string[] | null;
   /** Arguments after the runtime's executable that run `script` with all permissions. */
@@ -60,11 +55,6 @@ function hookProcessExit(beforeExit: (code: number) => void): void {
   }) as typeof process.exit;
 }
 
-function versionAtLeast(version: string, major: number, minor: number): boolean {
-  const [a, b] = version.split(".").map((p) => parseInt(p, 10));
-  return a > major || (a === major && b >= minor);
-}
-
 const common = {
   exit(code: number): never {
     process.exit(code);
@@ -78,8 +68,14 @@ const common = {
       return 0;
     }
   },
-  threadExists(tid: number): boolean {
-    return tid > 0 && existsSync(`/proc/self/task/${tid}`);
+  threadCpuMs(tid: number): number {
+    try {
+      // Fields after the command name: state is 0, utime 11, stime 12, in clock ticks of 10 ms.
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return -1;
+    }
   },
   commandLine(): string[] | null {
     try {
@@ -102,7 +98,6 @@ function denoRuntime(deno: DenoLike): Runtime {
     ...common,
     name: "deno",
     version: deno.version.deno,
-    terminatesBusyLoops: !versionAtLeast(deno.version.deno, 2, 7),
     printsWorkerErrors: true,
     scriptArgs: (script) => ["run", "--allow-all", script],
     mainModule: () => deno.mainModule,
@@ -126,7 +121,6 @@ function bunRuntime(bun: BunLike): Runtime {
     ...common,
     name: "bun",
     version: bun.version,
-    terminatesBusyLoops: true,
     printsWorkerErrors: false,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),

@@ -74,8 +74,8 @@ export interface SupervisorStatus {
   /** How many instances were started after the first. */
   restarts: number;
   /**
-   * Terminated instances whose thread the runtime did not stop (Deno 2.7 to 2.9 with a busy
-   * loop). Their stores are fenced off, but they use CPU until the process ends.
+   * Terminated instances whose thread the runtime did not stop (Deno 2.9 with a busy loop,
+   * which spins on, or an endless Atomics.wait, which sleeps on). Their stores are fenced off.
    */
   stuckThreads: number;
 }
@@ -510,20 +510,28 @@ export class Supervisor extends EventTarget {
     this.#end(inst, code);
   }
 
-  /** Finds out whether the terminated instance's thread really went away. */
+  /**
+   * Finds out whether the terminated instance's thread really went away. Deno 2.9 leaves two
+   * kinds behind: one spinning in a busy loop (it burns a core: in the libsam style the
+   * process hands over to a new one) and one asleep in Atomics.wait (it costs only memory).
+   */
   #watchThread(inst: Instance, tid: number): void {
     if (tid <= 0) return;
+    const cpuAtStart = runtime.threadCpuMs(tid);
+    if (cpuAtStart < 0) return this.#emit("thread-stopped", { id: inst.id, threadId: tid });
     const since = performance.now();
     const poll = () => {
-      if (!runtime.threadExists(tid)) {
-        return this.#emit("thread-stopped", { id: inst.id, threadId: tid });
+      const cpu = runtime.threadCpuMs(tid);
+      if (cpu < 0) return this.#emit("thread-stopped", { id: inst.id, threadId: tid });
+      if (performance.now() - since < THREAD_GRACE_MS) {
+        return void setTimeout(poll, THREAD_POLL_MS);
       }
-      if (performance.now() - since < THREAD_GRACE_MS) return void setTimeout(poll, THREAD_POLL_MS);
+      const spinning = cpu - cpuAtStart >= THREAD_GRACE_MS / 5;
       this.#stuckThreads++;
-      this.#emit("stuck-thread", { id: inst.id, threadId: tid });
-      if (this.#respawn && !this.#finished && !this.#handingOver) void this.#handOver();
+      this.#emit("stuck-thread", { id: inst.id, threadId: tid, spinning });
+      if (spinning && this.#respawn && !this.#finished && !this.#handingOver) void this.#handOver();
     };
-    poll();
+    setTimeout(poll, THREAD_POLL_MS);
   }
 
   /** Ends this process in favour of a new one that carries everything over. */

@@ -50,12 +50,17 @@ test("register() leaves no spinning thread behind after a busy loop, and the dat
   assert.equal(r.code, pids.size > 1 ? 0 : 0);
 });
 
-test("Supervisor.status says whether a terminated busy thread really stopped, as its CPU time shows", async () => {
-  const r = await runApp("stuck_status.ts");
-  const m = r.stdout.match(/code=(\d+) thread=(\w+) spinning=(\w+) stuckThreads=(\d+)/);
-  assert.ok(m, r.stdout + r.stderr);
-  const [, code, thread, spinning, stuck] = m;
-  assert.equal(code, "143");
-  assert.equal(thread === "stuck", spinning === "true", r.stdout);
-  assert.equal(Number(stuck), thread === "stuck" ? 1 : 0);
-});
+for (const hang of ["busy", "wait"]) {
+  test(`Supervisor.status says whether a thread terminated in a ${hang} hang stopped or spins, as CPU time shows`, async () => {
+    const r = await runApp("stuck_status.ts", { SAM_HANG: hang });
+    const m = r.stdout.match(
+      /code=(\d+) thread=(\w+) reported=(\w+) spinning=(\w+) stuckThreads=(\d+)/,
+    );
+    assert.ok(m, r.stdout + r.stderr);
+    const [, code, thread, reported, spinning, stuck] = m;
+    assert.equal(code, "143");
+    assert.equal(reported, spinning, r.stdout);
+    if (spinning === "true") assert.equal(thread, "stuck");
+    assert.equal(Number(stuck), thread === "stuck" ? 1 : 0);
+  });
+}
