@@ -93,3 +93,16 @@ test("isIntact() finds a header overwritten with random values, and reset() empt
   assert.ok(caught >= 190, `only ${caught} of 200 corrupt headers found`);
   assert.equal(DATA_MAGIC, 0);
 });
+
+test("store() keeps at most twice the stored size in shared memory, plus the header", () => {
+  const region = DataRegion.create(64 * MiB);
+  const sixteen = new Uint8Array(16 * MiB).fill(3);
+  region.store(SUPERVISOR_HOLDER, sixteen);
+  region.store(SUPERVISOR_HOLDER, sixteen);
+  region.store(SUPERVISOR_HOLDER, new Uint8Array(100));
+  const { header, slots } = region.handles;
+  const slotBytes = slots.reduce((sum, sab) => sum + sab.byteLength, 0);
+  assert.ok(slotBytes <= 2 * 16 * MiB, `the slots hold ${slotBytes} bytes`);
+  assert.ok(header.byteLength <= 64);
+  assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), new Uint8Array(100));
+});
