@@ -36,8 +36,9 @@ export const INST_QUORATE = 7; // 1 while the quorum source says quorate (always
 export const INST_HC_COUNT = 8; // health checks sent; only ever incremented by the instance
 export const INST_HC_WANT = 9; // 1: the supervisor waits to be notified of the next health check
 export const INST_EXIT_CODE = 10; // the exit code, valid once FLAG_ENDED is raised
+export const INST_ACK = 11; // the INST_EVENT_SEQ value the supervisor has acted on and published
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 11;
+export const INST_SLOTS = 12;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 

@@ -10,6 +10,7 @@ import {
   HC_STARTED,
   HC_STOPPED,
   HC_WAITING_QUORUM,
+  INST_ACK,
   INST_EVENT_SEQ,
   INST_FLAGS,
   INST_HC_COUNT,
@@ -185,49 +186,73 @@ export function start(): Promise<void> {
   } catch (e) {
     return Promise.reject(e);
   }
-  const context = instanceContext()!;
-  if ((recoveryPolicy & RecoveryPolicy.QUORUM) && Atomics.load(context.block, INST_QUORATE) !== 1) {
-    return waitForQuorum(context.block).then(() => started(context.block));
-  }
-  started(context.block);
-  return Promise.resolve();
+  starting = true;
+  return startHealthChecks(instanceContext()!.block).finally(() => starting = false);
 }
 
 let starting = false;
 
-/** libsam's sam_start blocks until quorate; here the wait is asynchronous. */
-async function waitForQuorum(block: Int32Array): Promise<void> {
-  starting = true;
-  publish(block, INST_HC_STATE, HC_WAITING_QUORUM);
+async function startHealthChecks(block: Int32Array): Promise<void> {
   // Bun does not count a pending waitAsync as work, and would end the instance as idle.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   try {
-    while (Atomics.load(block, INST_QUORATE) !== 1) {
-      const result = Atomics.waitAsync(block, INST_QUORATE, 0);
-      // "not-equal" means quorum came meanwhile; the loop condition looks again either way.
-      if (result.async) await result.value;
+    if ((recoveryPolicy & RecoveryPolicy.QUORUM) && Atomics.load(block, INST_QUORATE) !== 1) {
+      // libsam's sam_start blocks until quorate; here the wait is asynchronous.
+      publish(block, INST_HC_STATE, HC_WAITING_QUORUM);
+      await waitUntil(block, INST_QUORATE, (quorate) => quorate === 1);
+    }
+    Atomics.add(block, INST_HC_COUNT, 1); // start() counts as a health check
+    const seq = publish(block, INST_HC_STATE, HC_STARTED);
+    hcBlock = block;
+    state = State.STARTED;
+    if (hcCallback !== null) startCallbackChecks(block);
+    // As in libsam, the state record says "running" once start() returns.
+    if (recoveryPolicy & RecoveryPolicy.CMAP) {
+      await waitUntil(block, INST_ACK, (ack) => ack - seq >= 0);
     }
   } finally {
     clearInterval(keepAlive);
-    starting = false;
   }
 }
 
-function started(block: Int32Array): void {
-  hcBlock = block;
-  publish(block, INST_HC_STATE, HC_STARTED);
-  state = State.STARTED;
-  if (hcCallback !== null) startCallbackChecks(block);
+/** Waits without blocking the instance's event loop until `ready(block[index])`. */
+async function waitUntil(block: Int32Array, index: number, ready: (value: number) => boolean) {
+  for (;;) {
+    const value = Atomics.load(block, index);
+    if (ready(value)) return;
+    const result = Atomics.waitAsync(block, index, value);
+    // "ok", "not-equal" or "timed-out": the loop reads the word again either way.
+    if (result.async) await result.value;
+  }
 }
+
+/**
+ * Blocks the instance thread (never the main thread: stop() only works in an instance) until
+ * the supervisor acknowledged `seq`, for at most ACK_WAIT_MS.
+ */
+function waitForAck(block: Int32Array, seq: number): void {
+  const until = performance.now() + ACK_WAIT_MS;
+  for (;;) {
+    const ack = Atomics.load(block, INST_ACK);
+    const left = until - performance.now();
+    if (ack - seq >= 0 || left <= 0) return;
+    const result = Atomics.wait(block, INST_ACK, ack, left);
+    if (result !== "ok" && result !== "not-equal" && result !== "timed-out") return;
+  }
+}
+
+/** How long stop() waits for the supervisor to publish the state record. */
+const ACK_WAIT_MS = 1000;
 
 /**
  * Writes a word of the instance block, then publishes the change (Atomics.add on the
  * sequence word) and wakes the supervisor waiting on it (Atomics.notify).
  */
-function publish(block: Int32Array, index: number, value: number): void {
+function publish(block: Int32Array, index: number, value: number): number {
   Atomics.store(block, index, value);
-  Atomics.add(block, INST_EVENT_SEQ, 1);
+  const seq = (Atomics.add(block, INST_EVENT_SEQ, 1) + 1) | 0;
   Atomics.notify(block, INST_EVENT_SEQ);
+  return seq;
 }
 
 /**
@@ -248,8 +273,11 @@ function publish(block: Int32Array, index: number, value: number): void {
 export function stop(): void {
   requireState("stop()", State.STARTED);
   stopCallbackChecks();
-  publish(instanceContext()!.block, INST_HC_STATE, HC_STOPPED);
+  const block = instanceContext()!.block;
+  const seq = publish(block, INST_HC_STATE, HC_STOPPED);
   state = State.REGISTERED;
+  // As in libsam, the state record says "stopped" once stop() returns.
+  if (recoveryPolicy & RecoveryPolicy.CMAP) waitForAck(block, seq);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   FLAG_MARK_FAILED,
   HC_STARTED,
   HC_WAITING_QUORUM,
+  INST_ACK,
   INST_BYTES,
   INST_EVENT_SEQ,
   INST_EXIT_CODE,
@@ -48,6 +49,8 @@ const DEFAULT_RESTART_DELAY_MAX = 30_000;
  * tight loop wakes it at most every 2 ms, and a deadline is late by at most this much.
  */
 const HC_QUIET_MS = 2;
+/** How often at most the state record's last_updated is rewritten for new health checks. */
+const LAST_UPDATED_EVERY_MS = 100;
 /** How long supervision's end waits for the last instance's Worker to finish its output. */
 const EXIT_FLUSH_MS = 1000;
 
@@ -396,6 +399,10 @@ export class Supervisor extends EventTarget {
         this.#quietHealth(inst);
       }
       this.#publish();
+      // Acted on and published up to `seen`: an instance waiting in start() or stop() for the
+      // record to be written may go on.
+      Atomics.store(inst.block, INST_ACK, seen);
+      Atomics.notify(inst.block, INST_ACK);
       wait(seen);
     };
     wait(Atomics.load(inst.block, INST_EVENT_SEQ));
@@ -407,8 +414,8 @@ export class Supervisor extends EventTarget {
     if (inst.ended || inst.warned || !inst.started) return;
     inst.lastHc = now();
     inst.hcSeen = Atomics.load(inst.block, INST_HC_COUNT);
-    if (inst.lastHc - inst.lastPublished >= this.#timeInterval) {
-      // The record's last_updated, refreshed at most once per poll period.
+    if (inst.lastHc - inst.lastPublished >= LAST_UPDATED_EVERY_MS) {
+      // The record's last_updated, refreshed at most every LAST_UPDATED_EVERY_MS.
       inst.lastPublished = inst.lastHc;
       this.#publish(true);
     }

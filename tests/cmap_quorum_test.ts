@@ -28,7 +28,7 @@ test("markFailed() terminates the instance, quits, and leaves the state record a
   try {
     const r = await runApp("cmap.ts", { SAM_STATE_FILE: file, SAM_CMAP_MODE: "failed" });
     assert.deepEqual(r.lines, [
-      "iid 1 state=running recovery=restart poll_period=250 cmap_state=running pid_ok=true",
+      "iid 1 state=running recovery=restart poll_period=2000 cmap_state=running pid_ok=true",
     ]);
     assert.equal(r.code, 137);
     const record = JSON.parse(readFileSync(file, "utf8"));
@@ -39,11 +39,30 @@ test("markFailed() terminates the instance, quits, and leaves the state record a
   }
 });
 
+test("the CMAP state record is right as soon as register(), start() and stop() return, as in libsam's test8", async () => {
+  const { dir, file } = tempFile();
+  try {
+    const r = await runApp("cmap.ts", { SAM_STATE_FILE: file, SAM_CMAP_MODE: "quit" });
+    assert.deepEqual(r.lines, [
+      "after register: state=stopped recovery=quit poll_period=2000 cmap_state=stopped pid_ok=true",
+      "after start: running",
+      "after stop: stopped",
+      "after start 2: running",
+      "last_updated moved within 500..2000 ms",
+      "after stop 2: stopped",
+    ]);
+    assert.equal(r.code, 0);
+    assert.equal(existsSync(file), false, "the record is removed when supervision ends stopped");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the CMAP state record follows restarts and is removed when supervision ends stopped", async () => {
   const { dir, file } = tempFile();
   try {
     const r = await runApp("cmap.ts", { SAM_STATE_FILE: file, SAM_CMAP_MODE: "restart" });
-    const line = "state=running recovery=restart poll_period=250 cmap_state=running pid_ok=true";
+    const line = "state=running recovery=restart poll_period=2000 cmap_state=running pid_ok=true";
     assert.deepEqual(r.lines, [`iid 1 ${line}`, `iid 2 ${line}`]);
     assert.equal(r.code, 0);
     assert.equal(existsSync(file), false);

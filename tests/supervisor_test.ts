@@ -121,9 +121,14 @@ test("Supervisor.stop() warns an instance that listens, which saves its state an
     recoveryPolicy: RecoveryPolicy.RESTART,
   });
   const events = record(supervisor, ["instance", "warning", "exit", "end"]);
-  const registered = new Promise((r) => supervisor.addEventListener("registered", r));
+  // The app listens before it starts health checking: once running, the listener is there.
+  const running = new Promise((resolve) => {
+    supervisor.addEventListener("status", (e) => {
+      if ((e as CustomEvent).detail.status.state === "running") resolve(undefined);
+    });
+  });
   try {
-    await registered;
+    await running;
     assert.deepEqual(await supervisor.stop(), { code: 0, reason: "stopped" });
     assert.deepEqual(events, ["instance 1", "warning 1 SIGTERM", "exit 1 0", "end stopped 0"]);
     assert.equal(new TextDecoder().decode(supervisor.data()), "saved by 1");

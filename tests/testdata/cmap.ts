@@ -1,4 +1,6 @@
-// The CMAP state record read back from the state file, in the libsam style.
+// The CMAP state record read back from the state file, in the libsam style (libsam's test8).
+// SAM_CMAP_MODE=quit: the record right after register(), start() and stop(), last_updated
+// moving with health checks, then a normal end, which removes the record.
 // SAM_CMAP_MODE=failed: instance 1 marks itself failed. =restart: instance 1 crashes,
 // instance 2 stops health checking and ends, which removes the record.
 import process from "node:process";
@@ -7,18 +9,42 @@ import * as sam from "../../mod.ts";
 
 const file = process.env.SAM_STATE_FILE!;
 const mode = process.env.SAM_CMAP_MODE;
-const base = mode === "failed" ? sam.RecoveryPolicy.RESTART : sam.RecoveryPolicy.RESTART;
-sam.initialize(250, base | sam.RecoveryPolicy.CMAP, { stateFile: file });
+const action = mode === "quit" ? sam.RecoveryPolicy.QUIT : sam.RecoveryPolicy.RESTART;
+sam.initialize(2000, action | sam.RecoveryPolicy.CMAP, { stateFile: file });
 const iid = await sam.register();
+const record = () => JSON.parse(readFileSync(file, "utf8"));
 const read = () => {
-  const r = JSON.parse(readFileSync(file, "utf8"));
+  const r = record();
   return `state=${r.state} recovery=${r.recovery} poll_period=${r.poll_period} ` +
     `cmap_state=${r.cmap[`resources.process.${r.pid}.state`]} pid_ok=${r.pid === process.pid}`;
 };
-await sam.start();
-// The supervisor publishes the record when it sees start(); wait for that on the file.
-while (!read().startsWith("state=running")) await new Promise((r) => setTimeout(r, 5));
-console.log(`iid ${iid} ${read()}`);
-if (mode === "failed") sam.markFailed();
-else if (iid === 1) throw new Error("crash");
-else sam.stop();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+if (mode === "quit") {
+  console.log(`after register: ${read()}`);
+  await sam.start();
+  console.log(`after start: ${record().state}`);
+  sam.stop();
+  console.log(`after stop: ${record().state}`);
+  await sleep(300);
+  await sam.start();
+  console.log(`after start 2: ${record().state}`);
+  sam.hcSend();
+  await sleep(100);
+  const first = BigInt(readFileSync(file, "utf8").match(/"last_updated":(\d+)/)![1]);
+  await sleep(900);
+  sam.hcSend();
+  await sleep(200);
+  const second = BigInt(readFileSync(file, "utf8").match(/"last_updated":(\d+)/)![1]);
+  const ms = Number((second - first) / 1_000_000n);
+  console.log(
+    `last_updated moved ${ms >= 500 && ms <= 2000 ? "within" : `outside (${ms})`} 500..2000 ms`,
+  );
+  sam.stop();
+  console.log(`after stop 2: ${record().state}`);
+} else {
+  await sam.start();
+  console.log(`iid ${iid} ${read()}`);
+  if (mode === "failed") sam.markFailed();
+  else if (iid === 1) throw new Error("crash");
+  else sam.stop();
+}
