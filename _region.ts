@@ -29,6 +29,8 @@ export type StorableData = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | n
 
 /** How long an instance waits on a held lock before it looks at the holder again. */
 const LOCK_WAIT_MS = 5;
+/** How long the supervisor spins for a lock an instance holds: a 64 MiB store takes ~10 ms. */
+const SUPERVISOR_SPIN_MS = 50;
 
 function newSlot(maxDataSize: number): SharedArrayBuffer {
   return new SharedArrayBuffer(0, { maxByteLength: maxDataSize });
@@ -98,6 +100,7 @@ export class DataRegion {
    */
   #lock(holder: number, canWait: boolean): number {
     const h = this.header;
+    let spinUntil: number | undefined;
     for (;;) {
       const word = Atomics.load(h, DATA_CONTROL);
       const owner = word & HOLDER_MASK;
@@ -115,7 +118,13 @@ export class DataRegion {
         Atomics.compareExchange(h, DATA_CONTROL, word, word & SLOT_BIT);
         continue;
       }
-      if (!canWait) return -1;
+      if (!canWait) {
+        // The main thread must not block in Atomics.wait: it spins for as long as a large
+        // store takes at most, then gives up.
+        spinUntil ??= performance.now() + SUPERVISOR_SPIN_MS;
+        if (performance.now() > spinUntil) return -1;
+        continue;
+      }
       // "ok", "not-equal" and "timed-out" all mean: look at the word again.
       const result = Atomics.wait(h, DATA_CONTROL, word, LOCK_WAIT_MS);
       if (result !== "ok" && result !== "not-equal" && result !== "timed-out") {

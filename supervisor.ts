@@ -243,7 +243,7 @@ export class Supervisor extends EventTarget {
    * A copy of the stored data.
    *
    * @returns The bytes stored now.
-   * @throws {SamError} `CS_ERR_TRY_AGAIN` when an instance holds the lock at this moment.
+   * @throws {SamError} `CS_ERR_TRY_AGAIN` when an instance holds the lock for more than 50 ms.
    */
   data(): Uint8Array {
     return this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
@@ -565,7 +565,14 @@ export class Supervisor extends EventTarget {
     this.#quietHealth(inst);
     // Exit codes are 8 bits, as a shell sees them.
     const code = (inst.terminatedCode ?? exitCode) & 0xff;
-    if (inst.terminatedCode === null) this.#region.fence(inst.id);
+    if (inst.terminatedCode === null) {
+      this.#region.fence(inst.id);
+      // It said it ended; should its Worker not finish by itself, it is ended all the same.
+      if (!inst.exited) {
+        const timer = setTimeout(() => inst.exited || inst.worker.terminate(), EXIT_FLUSH_MS);
+        inst.worker.once("exit", () => clearTimeout(timer));
+      }
+    }
     // Release the waitAsyncs of #watchEvents and #askForWake.
     Atomics.add(inst.block, INST_EVENT_SEQ, 1);
     Atomics.notify(inst.block, INST_EVENT_SEQ);

@@ -150,3 +150,25 @@ test("supervise() under quit ends with the crashed instance's code, in event ord
     await supervisor.stop();
   }
 });
+
+test("Supervisor.data() gives one whole stored value while an instance stores without pause", async () => {
+  const supervisor = supervise(new URL("./testdata/storing_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.QUIT,
+  });
+  try {
+    await new Promise((resolve) => supervisor.addEventListener("registered", resolve));
+    const seen = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      const data = supervisor.data();
+      if (data.length === 0) continue;
+      assert.equal(data.length, 1024 * 1024);
+      assert.ok(data.every((b) => b === data[0]), `a mixed value at read ${i}`);
+      seen.add(data[0]);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(seen.size > 1, "the instance kept storing new values");
+  } finally {
+    await supervisor.stop();
+  }
+});
