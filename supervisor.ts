@@ -547,7 +547,12 @@ export class Supervisor extends EventTarget {
     clearTimeout(this.#restartTimer);
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
-    const data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
+    let data = new Uint8Array(0);
+    try {
+      data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
+    } catch {
+      // A corrupt region is carried over as empty, as after any corrupt header.
+    }
     const spawned = await respawnProcess({
       nextId: this.#lastId + 1,
       warnSignal: this.#warnSignal,
@@ -635,7 +640,13 @@ export class Supervisor extends EventTarget {
     // when it ends with health checking stopped.
     this.#publish();
     const path = this.#options.stateFile;
-    if (path !== undefined && !this.#failed && reason !== "respawned") removeStateRecord(path);
+    if (path !== undefined && !this.#failed && reason !== "respawned") {
+      try {
+        removeStateRecord(path);
+      } catch (error) {
+        console.error(`sam: cannot remove the state file ${path}: ${error}`);
+      }
+    }
     let ended = false;
     const end = () => {
       if (ended) return;
