@@ -547,7 +547,7 @@ export class Supervisor extends EventTarget {
     clearTimeout(this.#restartTimer);
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
-    let data = new Uint8Array(0);
+    let data: Uint8Array = new Uint8Array(0);
     try {
       data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
     } catch {
