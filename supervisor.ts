@@ -656,7 +656,7 @@ export class Supervisor extends EventTarget {
     };
     // An instance that said it ended may still be flushing its output: let its Worker finish
     // first (for at most EXIT_FLUSH_MS, as a stuck thread never does), then end.
-    if (current === null || current.exited || current.terminatedCode !== null) return end();
+    if (current === null || current.exited) return end();
     const timer = setTimeout(end, EXIT_FLUSH_MS);
     current.worker.once("exit", () => {
       clearTimeout(timer);
