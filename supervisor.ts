@@ -89,7 +89,7 @@ export interface SupervisorEnd {
   code: number;
   /**
    * `exited`: an instance ended with health checking stopped; `quit`: recovery under the quit
-   * policy; `failed`: `markFailed()`; `restart-limit`: more restarts than `maxRestarts`;
+   * policy; `failed`: `markFailed()`, or no Worker could be started; `restart-limit`: more restarts than `maxRestarts`;
    * `stopped`: {@linkcode Supervisor.stop}; `respawned`: handed over to a new process.
    */
   reason: "exited" | "quit" | "failed" | "restart-limit" | "stopped" | "respawned";
@@ -318,7 +318,16 @@ export class Supervisor extends EventTarget {
     const id = ++this.#lastId;
     let pending = this.#standby;
     this.#standby = null;
-    if (pending === null || pending.exited) pending = this.#spawn();
+    if (pending === null || pending.exited) {
+      try {
+        pending = this.#spawn();
+      } catch (error) {
+        // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
+        console.error(`sam: cannot start instance ${id}: ${error}`);
+        this.#failed = true;
+        return this.#finish(1, "failed");
+      }
+    }
     const inst = pending as Instance;
     Object.assign(inst, {
       id,
