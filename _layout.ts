@@ -13,8 +13,9 @@ export const DATA_CONTROL = 1; // bit 30: current slot; bits 0..29: lock holder 
 export const DATA_LENGTH_0 = 2; // bytes in slot 0 (written only while slot 0 is not current)
 export const DATA_LENGTH_1 = 3; // bytes in slot 1 (likewise)
 export const DATA_EPOCH = 4; // id of the only instance allowed to act; others are fenced
+export const DATA_GEN = 5; // bumped by every store just before it publishes (optimistic reads)
 /** Number of Int32 slots in the data header. */
-export const DATA_HEADER_SLOTS = 5;
+export const DATA_HEADER_SLOTS = 6;
 /** Size of the data header in bytes. */
 export const DATA_HEADER_BYTES = DATA_HEADER_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 

@@ -3,6 +3,7 @@
 import {
   DATA_CONTROL,
   DATA_EPOCH,
+  DATA_GEN,
   DATA_HEADER_BYTES,
   DATA_LENGTH_0,
   DATA_MAGIC,
@@ -29,6 +30,8 @@ export type StorableData = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | n
 
 /** How long an instance waits on a held lock before it looks at the holder again. */
 const LOCK_WAIT_MS = 5;
+/** How many optimistic copies snapshot() tries before it takes the lock. */
+const SNAPSHOT_ATTEMPTS = 100;
 /** How long the supervisor spins for a lock an instance holds: a 64 MiB store takes ~10 ms. */
 const SUPERVISOR_SPIN_MS = 50;
 
@@ -63,14 +66,19 @@ export function describe(value: unknown): string {
 }
 
 export class DataRegion {
-  readonly header: Int32Array;
+  #header: Int32Array;
   readonly maxDataSize: number;
   #slots: SharedArrayBuffer[];
 
   constructor(handles: DataRegionHandles) {
-    this.header = new Int32Array(handles.header);
+    this.#header = new Int32Array(handles.header);
     this.#slots = handles.slots.slice();
     this.maxDataSize = handles.maxDataSize;
+  }
+
+  /** The header's Int32 slots (see _layout.ts). */
+  get header(): Int32Array {
+    return this.#header;
   }
 
   /** A new, empty region for data of at most `maxDataSize` bytes. */
@@ -87,7 +95,7 @@ export class DataRegion {
 
   get handles(): DataRegionHandles {
     return {
-      header: this.header.buffer as SharedArrayBuffer,
+      header: this.#header.buffer as SharedArrayBuffer,
       slots: this.#slots.slice(),
       maxDataSize: this.maxDataSize,
     };
@@ -99,7 +107,7 @@ export class DataRegion {
    * Returns the locked control word.
    */
   #lock(holder: number, canWait: boolean): number {
-    const h = this.header;
+    const h = this.#header;
     let spinUntil: number | undefined;
     for (;;) {
       const word = Atomics.load(h, DATA_CONTROL);
@@ -134,9 +142,9 @@ export class DataRegion {
   }
 
   #unlock(locked: number, next: number): boolean {
-    const ok = Atomics.compareExchange(this.header, DATA_CONTROL, locked, next) === locked;
+    const ok = Atomics.compareExchange(this.#header, DATA_CONTROL, locked, next) === locked;
     // Published (or refused) above; wake any thread waiting for the lock.
-    Atomics.notify(this.header, DATA_CONTROL);
+    Atomics.notify(this.#header, DATA_CONTROL);
     return ok;
   }
 
@@ -146,11 +154,11 @@ export class DataRegion {
       throw new SamError(
         CsError.CS_ERR_TRY_AGAIN,
         `the stored data is locked by instance ${
-          Atomics.load(this.header, DATA_CONTROL) & HOLDER_MASK
+          Atomics.load(this.#header, DATA_CONTROL) & HOLDER_MASK
         }`,
       );
     }
-    if (holder !== SUPERVISOR_HOLDER && Atomics.load(this.header, DATA_EPOCH) !== holder) {
+    if (holder !== SUPERVISOR_HOLDER && Atomics.load(this.#header, DATA_EPOCH) !== holder) {
       this.#unlock(locked, locked & SLOT_BIT);
       throw new SamError(
         CsError.CS_ERR_BAD_HANDLE,
@@ -163,7 +171,7 @@ export class DataRegion {
   /** Length of the current value, checked against the slot it claims to be in. */
   #currentLength(locked: number): number {
     const slot = (locked & SLOT_BIT) ? 1 : 0;
-    const length = Atomics.load(this.header, DATA_LENGTH_0 + slot);
+    const length = Atomics.load(this.#header, DATA_LENGTH_0 + slot);
     const capacity = this.#slots[slot].byteLength;
     if (length < 0 || length > capacity) {
       throw corrupt(`DATA_LENGTH_${slot} ${length} (slot holds ${capacity})`);
@@ -202,7 +210,9 @@ export class DataRegion {
         }
         new Uint8Array(sab, 0, length).set(bytes);
       }
-      Atomics.store(this.header, DATA_LENGTH_0 + target, length);
+      Atomics.store(this.#header, DATA_LENGTH_0 + target, length);
+      // Tell optimistic readers (snapshot()) that the current slot is about to change.
+      Atomics.add(this.#header, DATA_GEN, 1);
       // Publish: flip the current slot and release the lock in one step. It fails only when
       // the supervisor fenced this holder meanwhile; then the old value stays current.
       published = this.#unlock(locked, target ? SLOT_BIT : 0);
@@ -246,18 +256,45 @@ export class DataRegion {
     }
   }
 
+  /**
+   * A copy of the stored value for the supervisor, without taking the lock: it copies the
+   * current slot and keeps the copy only if no store published meanwhile (a store only ever
+   * writes the slot that is not current, so until one publishes, the current slot is still).
+   * The main thread never waits for an instance this way, even one that holds the lock and
+   * gets no CPU. Falls back to the lock when stores keep publishing faster than it copies.
+   */
+  snapshot(): Uint8Array {
+    const h = this.#header;
+    for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
+      const gen = Atomics.load(h, DATA_GEN);
+      const word = Atomics.load(h, DATA_CONTROL);
+      if (word < 0) throw corrupt(`DATA_CONTROL ${word}`);
+      const slot = (word & SLOT_BIT) ? 1 : 0;
+      const length = Atomics.load(h, DATA_LENGTH_0 + slot);
+      const source = this.#slots[slot];
+      if (length < 0 || length > source.byteLength) continue;
+      const copy = new Uint8Array(length);
+      copy.set(new Uint8Array(source, 0, length));
+      const unchanged = Atomics.load(h, DATA_GEN) === gen &&
+        ((Atomics.load(h, DATA_CONTROL) & SLOT_BIT) === (word & SLOT_BIT));
+      if (unchanged) return copy;
+    }
+    return this.restore(SUPERVISOR_HOLDER, undefined, false);
+  }
+
   /** Lets `instanceId` act on the data (and no other instance). */
   admit(instanceId: number): void {
-    Atomics.store(this.header, DATA_EPOCH, instanceId);
+    Atomics.store(this.#header, DATA_EPOCH, instanceId);
   }
 
   /**
    * Fences `instanceId` after the supervisor gave it up: from now on none of its stores can
-   * be published. When it held the lock, it may still be copying into the slot that is not
-   * current, so that slot is replaced by a fresh buffer the instance never saw.
+   * be published here. When it held the lock, it may still be copying into the slot that is
+   * not current, so that slot is replaced by a fresh buffer the instance never saw. (The
+   * supervisor then rehomes the region as well, which also keeps out direct writes.)
    */
   fence(instanceId: number): void {
-    const h = this.header;
+    const h = this.#header;
     Atomics.store(h, DATA_EPOCH, 0);
     for (;;) {
       const word = Atomics.load(h, DATA_CONTROL);
@@ -276,7 +313,7 @@ export class DataRegion {
    * instance may have written. `maxHolder` is the highest instance id that may hold the lock.
    */
   isIntact(maxHolder: number): boolean {
-    const h = this.header;
+    const h = this.#header;
     if (Atomics.load(h, DATA_MAGIC) !== DATA_MAGIC_VALUE) return false;
     const word = Atomics.load(h, DATA_CONTROL);
     if (word < 0) return false;
@@ -287,17 +324,39 @@ export class DataRegion {
     return length >= 0 && length <= this.#slots[slot].byteLength && length <= this.maxDataSize;
   }
 
-  /** Empties the region with fresh slots: the recovery from a corrupt header. */
+  /**
+   * Moves the stored value into a new header and new slots that no instance has seen yet, so
+   * that nothing a given-up instance still does to the old ones (even one whose thread the
+   * runtime could not stop, even one that writes to shared memory directly) reaches the next
+   * instance. Costs one copy of the value. Call it after `isIntact()` said yes.
+   */
+  rehome(): void {
+    const word = Atomics.load(this.#header, DATA_CONTROL);
+    const old = this.#slots[(word & SLOT_BIT) ? 1 : 0];
+    const length = Atomics.load(this.#header, DATA_LENGTH_0 + ((word & SLOT_BIT) ? 1 : 0));
+    const slot = newSlot(this.maxDataSize);
+    if (length > 0) {
+      slot.grow(Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP));
+      new Uint8Array(slot, 0, length).set(new Uint8Array(old, 0, length));
+    }
+    this.#replace([slot, newSlot(this.maxDataSize)], length);
+  }
+
+  /** Empties the region into a new header and new slots: the recovery from a corrupt header. */
   reset(): void {
-    const h = this.header;
-    this.#slots = [newSlot(this.maxDataSize), newSlot(this.maxDataSize)];
-    Atomics.store(h, DATA_LENGTH_0, 0);
-    Atomics.store(h, DATA_LENGTH_0 + 1, 0);
-    Atomics.store(h, DATA_CONTROL, 0);
-    Atomics.store(h, DATA_EPOCH, 0);
-    // Publish the magic last, then wake anyone waiting on the lock word.
+    this.#replace([newSlot(this.maxDataSize), newSlot(this.maxDataSize)], 0);
+  }
+
+  #replace(slots: SharedArrayBuffer[], length: number): void {
+    // The old header tells anyone still using it that no one may act any more.
+    Atomics.store(this.#header, DATA_EPOCH, 0);
+    Atomics.notify(this.#header, DATA_CONTROL);
+    const h = new Int32Array(new SharedArrayBuffer(DATA_HEADER_BYTES));
+    Atomics.store(h, DATA_LENGTH_0, length);
+    // Publish the magic last: the new header is valid from here on.
     Atomics.store(h, DATA_MAGIC, DATA_MAGIC_VALUE);
-    Atomics.notify(h, DATA_CONTROL);
+    this.#header = h;
+    this.#slots = slots;
   }
 }
 

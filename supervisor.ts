@@ -243,10 +243,11 @@ export class Supervisor extends EventTarget {
    * A copy of the stored data.
    *
    * @returns The bytes stored now.
-   * @throws {SamError} `CS_ERR_TRY_AGAIN` when an instance holds the lock for more than 50 ms.
+   * @throws {SamError} `CS_ERR_TRY_AGAIN` only when stores keep publishing faster than it can
+   *   copy for 100 tries and then an instance holds the lock for more than 50 ms.
    */
   data(): Uint8Array {
-    return this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
+    return this.#region.snapshot();
   }
 
   /**
@@ -558,7 +559,7 @@ export class Supervisor extends EventTarget {
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
     let data: Uint8Array = new Uint8Array(0);
     try {
-      data = this.#region.restore(SUPERVISOR_HOLDER, undefined, false);
+      data = this.#region.snapshot();
     } catch {
       // A corrupt region is carried over as empty, as after any corrupt header.
     }
@@ -601,6 +602,9 @@ export class Supervisor extends EventTarget {
       this.#region.reset();
       this.#emit("corrupt", { id: inst.id });
       failed = true;
+    } else if (!inst.exited) {
+      // Its thread may still run: the next instance gets memory this one never saw.
+      this.#region.rehome();
     }
     this.#emit("exit", { id: inst.id, code });
     if (this.#handingOver) return;

@@ -106,3 +106,25 @@ test("store() keeps at most twice the stored size in shared memory, plus the hea
   assert.ok(header.byteLength <= 64);
   assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), new Uint8Array(100));
 });
+
+test("rehome() keeps direct writes of a thread that was given up from the next instance", async () => {
+  const region = DataRegion.create(MiB);
+  const value = new Uint8Array(4096).fill(42);
+  region.store(SUPERVISOR_HOLDER, value);
+  const worker = new Worker(new URL("./testdata/region_scribbler.ts", import.meta.url), {
+    workerData: { region: region.handles },
+  });
+  try {
+    // Once rehomed, nothing the thread writes reaches the region the next instance gets.
+    region.rehome();
+    const passes = await new Promise<number>((resolve) => {
+      worker.on("message", (pass: number) => pass >= 5 && resolve(pass));
+    });
+    assert.ok(passes >= 5);
+    assert.ok(region.isIntact(1));
+    region.admit(2);
+    assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), value);
+  } finally {
+    await worker.terminate();
+  }
+});
