@@ -328,18 +328,29 @@ export class DataRegion {
    * Moves the stored value into a new header and new slots that no instance has seen yet, so
    * that nothing a given-up instance still does to the old ones (even one whose thread the
    * runtime could not stop, even one that writes to shared memory directly) reaches the next
-   * instance. Costs one copy of the value. Call it after `isIntact()` said yes.
+   * instance. Costs one copy of the value. The old header is checked once more here, as such
+   * an instance may still be writing to it: when it is not intact, the new region is empty.
+   *
+   * @returns Whether the value was intact and carried over.
    */
-  rehome(): void {
+  rehome(): boolean {
     const word = Atomics.load(this.#header, DATA_CONTROL);
-    const old = this.#slots[(word & SLOT_BIT) ? 1 : 0];
-    const length = Atomics.load(this.#header, DATA_LENGTH_0 + ((word & SLOT_BIT) ? 1 : 0));
-    const slot = newSlot(this.maxDataSize);
-    if (length > 0) {
-      slot.grow(Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP));
-      new Uint8Array(slot, 0, length).set(new Uint8Array(old, 0, length));
+    const slot = (word & SLOT_BIT) ? 1 : 0;
+    const old = this.#slots[slot];
+    const length = Atomics.load(this.#header, DATA_LENGTH_0 + slot);
+    const intact = Atomics.load(this.#header, DATA_MAGIC) === DATA_MAGIC_VALUE && word >= 0 &&
+      length >= 0 && length <= old.byteLength && length <= this.maxDataSize;
+    if (!intact) {
+      this.reset();
+      return false;
     }
-    this.#replace([slot, newSlot(this.maxDataSize)], length);
+    const fresh = newSlot(this.maxDataSize);
+    if (length > 0) {
+      fresh.grow(Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP));
+      new Uint8Array(fresh, 0, length).set(new Uint8Array(old, 0, length));
+    }
+    this.#replace([fresh, newSlot(this.maxDataSize)], length);
+    return true;
   }
 
   /** Empties the region into a new header and new slots: the recovery from a corrupt header. */

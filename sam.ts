@@ -220,7 +220,8 @@ async function waitUntil(block: Int32Array, index: number, ready: (value: number
   for (;;) {
     const value = Atomics.load(block, index);
     if (ready(value)) return;
-    const result = Atomics.waitAsync(block, index, value);
+    // With a timeout, so that even a lost wake-up only costs time.
+    const result = Atomics.waitAsync(block, index, value, 100);
     // "ok", "not-equal" or "timed-out": the loop reads the word again either way.
     if (result.async) await result.value;
   }

@@ -22,6 +22,7 @@ import {
   INST_LISTENERS,
   INST_QUORATE,
   INST_REGISTERED,
+  INST_RELEASE,
   INST_THREAD_ID,
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
@@ -49,6 +50,8 @@ const DEFAULT_RESTART_DELAY_MAX = 30_000;
  * tight loop wakes it at most every 2 ms, and a deadline is late by at most this much.
  */
 const HC_QUIET_MS = 2;
+/** How often the supervisor looks at an instance's block in case a wake-up was lost. */
+const EVENT_POLL_MS = 100;
 /** How often at most the state record's last_updated is rewritten for new health checks. */
 const LAST_UPDATED_EVERY_MS = 100;
 /** How long supervision's end waits for the last instance's Worker to finish its output. */
@@ -115,6 +118,7 @@ interface Instance extends Pending {
   hcWaiting: boolean;
   deadline: ReturnType<typeof setTimeout> | undefined;
   quiet: ReturnType<typeof setTimeout> | undefined;
+  poll: ReturnType<typeof setInterval> | undefined;
 }
 
 /**
@@ -342,6 +346,7 @@ export class Supervisor extends EventTarget {
       hcWaiting: false,
       deadline: undefined,
       quiet: undefined,
+      poll: undefined,
     });
     Atomics.store(inst.block, INST_WARN_SIGNAL, this.#warnSignal);
     Atomics.store(
@@ -351,6 +356,12 @@ export class Supervisor extends EventTarget {
     );
     this.#region.admit(id);
     this.#current = inst;
+    // Announced before it runs: once activated, an instance may end before this thread
+    // gets the CPU back, and its events must come after this one.
+    this.#emit("instance", { id });
+    if (id > this.#firstId) this.#emit("restart", { id });
+    this.#publish();
+    if (inst.ended) return; // a listener stopped supervision
     inst.worker.ref();
     inst.worker.postMessage({
       type: "activate",
@@ -360,9 +371,6 @@ export class Supervisor extends EventTarget {
       recoveryPolicy: this.#policy,
     });
     this.#watchEvents(inst);
-    this.#emit("instance", { id });
-    if (id > this.#firstId) this.#emit("restart", { id });
-    this.#publish();
   }
 
   /** Spawns the next instance's Worker ahead, once the current one no longer needs the CPU. */
@@ -375,16 +383,27 @@ export class Supervisor extends EventTarget {
   /** Follows the instance's published changes (register, start, stop, markFailed). */
   #watchEvents(inst: Instance): void {
     let registered = false;
-    const wait = (seen: number) => {
+    let handled = Number.NaN;
+    const wait = () => {
       if (inst.ended) return;
-      // The main thread never blocks: waitAsync, and its result is checked in changed().
-      const result = Atomics.waitAsync(inst.block, INST_EVENT_SEQ, seen);
-      if (result.async) result.value.then(changed);
-      else changed();
+      // The main thread never blocks: waitAsync; "ok", "not-equal" and "timed-out" all lead
+      // to changed(), which reads the words again.
+      const result = Atomics.waitAsync(inst.block, INST_EVENT_SEQ, handled);
+      const next = () => {
+        changed();
+        wait();
+      };
+      if (result.async) result.value.then(next);
+      else next();
     };
+    // Should a wake-up ever be lost, a slow poll still finds the change.
+    inst.poll = setInterval(() => {
+      if (Atomics.load(inst.block, INST_EVENT_SEQ) !== handled) changed();
+    }, EVENT_POLL_MS);
     const changed = () => {
       if (inst.ended) return;
       const seen = Atomics.load(inst.block, INST_EVENT_SEQ);
+      handled = seen;
       const flags = Atomics.load(inst.block, INST_FLAGS);
       if (!registered && Atomics.load(inst.block, INST_REGISTERED) === 1) {
         registered = true;
@@ -413,9 +432,9 @@ export class Supervisor extends EventTarget {
       // record to be written may go on.
       Atomics.store(inst.block, INST_ACK, seen);
       Atomics.notify(inst.block, INST_ACK);
-      wait(seen);
     };
-    wait(Atomics.load(inst.block, INST_EVENT_SEQ));
+    changed();
+    wait();
   }
 
   /** The supervisor saw a health check (now, or at most HC_QUIET_MS ago): a new deadline. */
@@ -577,6 +596,7 @@ export class Supervisor extends EventTarget {
   #end(inst: Instance, exitCode: number): void {
     if (inst.ended) return;
     inst.ended = true;
+    clearInterval(inst.poll);
     this.#quietHealth(inst);
     // Exit codes are 8 bits, as a shell sees them.
     const code = (inst.terminatedCode ?? exitCode) & 0xff;
@@ -597,14 +617,14 @@ export class Supervisor extends EventTarget {
     const signo = Atomics.load(inst.block, INST_WARN_SIGNAL);
     if (signalName(signo) !== undefined) this.#warnSignal = signo;
     let failed = started;
-    if (!this.#region.isIntact(this.#lastId)) {
-      // Whatever the instance left there cannot be trusted: start over, empty.
-      this.#region.reset();
+    // Whatever the instance left in a broken header cannot be trusted: start over, empty.
+    // Otherwise, as its thread may still run, the next instance gets memory it never saw.
+    let intact = this.#region.isIntact(this.#lastId);
+    if (!intact) this.#region.reset();
+    else if (!inst.exited) intact = this.#region.rehome();
+    if (!intact) {
       this.#emit("corrupt", { id: inst.id });
       failed = true;
-    } else if (!inst.exited) {
-      // Its thread may still run: the next instance gets memory this one never saw.
-      this.#region.rehome();
     }
     this.#emit("exit", { id: inst.id, code });
     if (this.#handingOver) return;
@@ -648,6 +668,11 @@ export class Supervisor extends EventTarget {
     }
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
+    if (current !== null) {
+      // No next instance needs the CPU: the ended one may tear down at once.
+      Atomics.store(current.block, INST_RELEASE, 1);
+      Atomics.notify(current.block, INST_RELEASE);
+    }
     if (reason === "quit" || reason === "restart-limit") this.#failed = true;
     // libsam's record: left as failed when supervision ends by recovery under quit, removed
     // when it ends with health checking stopped.

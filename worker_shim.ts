@@ -13,6 +13,7 @@ import {
   INST_EVENT_SEQ,
   INST_EXIT_CODE,
   INST_FLAGS,
+  INST_RELEASE,
   INST_THREAD_ID,
 } from "./_layout.ts";
 import { DataRegion, type DataRegionHandles } from "./_region.ts";
@@ -52,13 +53,30 @@ function ended(code: number): void {
   Atomics.add(block, INST_EVENT_SEQ, 1);
   Atomics.notify(block, INST_EVENT_SEQ);
 }
-runtime.prepareInstanceGlobals(ended);
+
+/**
+ * Tearing a Worker down takes CPU that the next instance needs to start; where it pays (see
+ * runtime.endedPauseMs), wait before going on. The supervisor releases the pause at once
+ * when no next instance follows.
+ */
+function leaveTheCpu(): void {
+  if (leftTheCpu || runtime.endedPauseMs === 0) return;
+  leftTheCpu = true;
+  // "ok" (released), "not-equal" (released before) and "timed-out" all mean: go on.
+  Atomics.wait(block, INST_RELEASE, 0, runtime.endedPauseMs);
+}
+let leftTheCpu = false;
+runtime.prepareInstanceGlobals((code) => {
+  ended(code);
+  leaveTheCpu();
+});
 
 // An uncaught error or unhandled rejection ends the instance with code 1, as it ends a
 // program; the runtimes differ here inside a Worker, so the shim decides.
 function fail(error: unknown): void {
   ended(1);
   console.error(error);
+  leaveTheCpu();
   process.exit(1);
 }
 process.on("uncaughtException", fail);
@@ -90,7 +108,10 @@ port.on("message", (message: Activation | SignalMessage) => {
     if (!evaluated) process.exit(1);
   });
   // The event loop ran dry for good (or an exit that did not come through process.exit).
-  process.on("exit", (code: number) => ended(code));
+  process.on("exit", (code: number) => {
+    ended(code);
+    leaveTheCpu();
+  });
 });
 
 // A standby loads the library ahead, so that a recovery only imports the application.

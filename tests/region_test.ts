@@ -107,23 +107,51 @@ test("store() keeps at most twice the stored size in shared memory, plus the hea
   assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), new Uint8Array(100));
 });
 
+function scribbler(region: DataRegion): { worker: Worker; passes: (n: number) => Promise<void> } {
+  const worker = new Worker(new URL("./testdata/region_scribbler.ts", import.meta.url), {
+    workerData: { region: region.handles },
+  });
+  const passes = (n: number) =>
+    new Promise<void>((resolve) => {
+      const on = (pass: number) => {
+        if (pass < n) return;
+        worker.off("message", on);
+        resolve();
+      };
+      worker.on("message", on);
+    });
+  return { worker, passes };
+}
+
 test("rehome() keeps direct writes of a thread that was given up from the next instance", async () => {
   const region = DataRegion.create(MiB);
   const value = new Uint8Array(4096).fill(42);
   region.store(SUPERVISOR_HOLDER, value);
-  const worker = new Worker(new URL("./testdata/region_scribbler.ts", import.meta.url), {
-    workerData: { region: region.handles },
-  });
+  const { worker, passes } = scribbler(region);
   try {
-    // Once rehomed, nothing the thread writes reaches the region the next instance gets.
-    region.rehome();
-    const passes = await new Promise<number>((resolve) => {
-      worker.on("message", (pass: number) => pass >= 5 && resolve(pass));
-    });
-    assert.ok(passes >= 5);
+    await passes(0);
+    assert.equal(region.rehome(), true);
+    worker.postMessage("go");
+    await passes(5);
+    // Without the rehome, the scribbles would have broken the header by now.
     assert.ok(region.isIntact(1));
-    region.admit(2);
     assert.deepEqual(region.restore(SUPERVISOR_HOLDER, undefined, false), value);
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test("rehome() of a header a thread is still scribbling on empties the region cleanly", async () => {
+  const region = DataRegion.create(MiB);
+  region.store(SUPERVISOR_HOLDER, new Uint8Array(4096).fill(42));
+  const { worker, passes } = scribbler(region);
+  try {
+    await passes(0);
+    worker.postMessage("go");
+    await passes(3);
+    assert.equal(region.rehome(), false);
+    assert.ok(region.isIntact(1));
+    assert.equal(region.size(SUPERVISOR_HOLDER, false), 0);
   } finally {
     await worker.terminate();
   }

@@ -1,5 +1,5 @@
 // A real thread that writes garbage straight into a data region's header and slots, around
-// the lock, as a hostile or broken instance could. It reports each full pass.
+// the lock, as a hostile or broken instance could; it starts when told and reports each pass.
 import { parentPort, workerData } from "node:worker_threads";
 
 const { header, slots } = workerData.region as {
@@ -7,8 +7,11 @@ const { header, slots } = workerData.region as {
   slots: SharedArrayBuffer[];
 };
 const views = [new Uint8Array(header), ...slots.map((s) => new Uint8Array(s))];
-for (let pass = 1;; pass++) {
-  for (const view of views) view.fill(pass & 0xff);
-  parentPort!.postMessage(pass);
-  await new Promise((r) => setImmediate(r));
-}
+parentPort!.once("message", async () => {
+  for (let pass = 1;; pass++) {
+    for (const view of views) view.fill(pass & 0xff);
+    parentPort!.postMessage(pass);
+    await new Promise((r) => setImmediate(r));
+  }
+});
+parentPort!.postMessage(0);
