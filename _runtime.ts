@@ -34,7 +34,10 @@ export interface Runtime {
   threadCpuMs(tid: number): number;
   /** The process's full command line (argv[0] first), to start it again; null if unknown. */
   commandLine(): string[] | null;
-  /** Arguments after the runtime's executable that run `script` with all permissions. */
+  /**
+   * Arguments after the runtime's executable that run `script` with all permissions and a
+   * `gc()` to call (Bun has `Bun.gc` anyway), as the tests start their fixture programs.
+   */
   scriptArgs(script: string): string[];
   /** Listens for a real process signal on the main thread. */
   addProcessSignalListener(name: string, fn: () => void): void;
@@ -107,7 +110,7 @@ function denoRuntime(deno: DenoLike): Runtime {
     version: deno.version.deno,
     endedPauseMs: 30,
     printsWorkerErrors: true,
-    scriptArgs: (script) => ["run", "--allow-all", script],
+    scriptArgs: (script) => ["run", "--allow-all", "--v8-flags=--expose-gc", script],
     mainModule: () => deno.mainModule,
     prepareInstanceGlobals(beforeExit) {
       hookProcessExit(beforeExit);
