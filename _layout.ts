@@ -30,17 +30,16 @@ export const INST_HC_STATE = 0; // HC_STOPPED, HC_STARTED or HC_WAITING_QUORUM, 
 export const INST_EVENT_SEQ = 1; // bumped and notified after each change the supervisor acts on
 export const INST_LISTENERS = 2; // bit n set: the instance listens for signal n
 export const INST_WARN_SIGNAL = 3; // warning signal number set by warnSignalSet()
-export const INST_THREAD_ID = 4; // Linux thread id of the instance, 0 when unknown
-export const INST_REGISTERED = 5; // 1 once the instance's register() returned
-export const INST_FLAGS = 6; // FLAG_* bits the instance raised
-export const INST_QUORATE = 7; // 1 while the quorum source says quorate (always 1 without QUORUM)
-export const INST_HC_COUNT = 8; // health checks sent; only ever incremented by the instance
-export const INST_HC_WANT = 9; // 1: the supervisor waits to be notified of the next health check
-export const INST_EXIT_CODE = 10; // the exit code, valid once FLAG_ENDED is raised
-export const INST_ACK = 11; // the INST_EVENT_SEQ value the supervisor has acted on and published
-export const INST_RELEASE = 12; // 1: an ended instance need not wait before it tears down
+export const INST_REGISTERED = 4; // 1 once the instance's register() returned
+export const INST_FLAGS = 5; // FLAG_* bits the instance raised
+export const INST_QUORATE = 6; // 1 while the quorum source says quorate (always 1 without QUORUM)
+export const INST_HC_COUNT = 7; // health checks sent; only ever incremented by the instance
+export const INST_HC_WANT = 8; // 1: the supervisor waits to be notified of the next health check
+export const INST_EXIT_CODE = 9; // the exit code, valid once FLAG_ENDED is raised
+export const INST_ACK = 10; // the INST_EVENT_SEQ value the supervisor has acted on and published
+export const INST_RELEASE = 11; // 1: an ended instance need not wait before it tears down
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 13;
+export const INST_SLOTS = 12;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 

@@ -208,9 +208,11 @@ export class DataRegion {
             );
           }
         }
-        new Uint8Array(sab, 0, length).set(bytes);
       }
+      // The length before the copy: a writer cut off mid-copy and fenced has then written
+      // nothing to the header after the next writer took over.
       Atomics.store(this.#header, DATA_LENGTH_0 + target, length);
+      if (bytes !== null && length > 0) new Uint8Array(this.#slots[target], 0, length).set(bytes);
       // Tell optimistic readers (snapshot()) that the current slot is about to change.
       Atomics.add(this.#header, DATA_GEN, 1);
       // Publish: flip the current slot and release the lock in one step. It fails only when
@@ -317,8 +319,10 @@ export class DataRegion {
     if (Atomics.load(h, DATA_MAGIC) !== DATA_MAGIC_VALUE) return false;
     const word = Atomics.load(h, DATA_CONTROL);
     if (word < 0) return false;
+    // When it looks, the supervisor holds no lock itself: its own operations release it
+    // before they return. So its id there is a forgery, as is any id above the last instance.
     const owner = word & HOLDER_MASK;
-    if (owner > maxHolder && owner !== SUPERVISOR_HOLDER) return false;
+    if (owner > maxHolder) return false;
     const slot = (word & SLOT_BIT) ? 1 : 0;
     const length = Atomics.load(h, DATA_LENGTH_0 + slot);
     return length >= 0 && length <= this.#slots[slot].byteLength && length <= this.maxDataSize;

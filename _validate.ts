@@ -22,8 +22,10 @@ export function checkTimeInterval(value: unknown): number {
 
 export function checkPolicy(value: unknown): number {
   const action = typeof value === "number" ? value & _ACTION_MASK : 0;
+  // The range first: bit operators see only the low 32 bits (2 ** 32 + 2 would pass as 2).
   if (
-    typeof value !== "number" || !Number.isInteger(value) || (value & ~_KNOWN_BITS) !== 0 ||
+    typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > _KNOWN_BITS ||
+    (value & ~_KNOWN_BITS) !== 0 ||
     (action !== RecoveryPolicy.QUIT && action !== RecoveryPolicy.RESTART)
   ) {
     throw invalid(

@@ -23,7 +23,6 @@ import {
   INST_QUORATE,
   INST_REGISTERED,
   INST_RELEASE,
-  INST_THREAD_ID,
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
 } from "./_layout.ts";
@@ -102,6 +101,8 @@ interface Pending {
   worker: Worker;
   block: Int32Array;
   exited: boolean;
+  /** Linux thread id, from the shim's first message (before any application code ran). */
+  threadId: number;
 }
 
 interface Instance extends Pending {
@@ -304,7 +305,16 @@ export class Supervisor extends EventTarget {
       worker: new Worker(SHIM_URL, { workerData: { mainModule: this.#module, block: buffer } }),
       block: new Int32Array(buffer),
       exited: false,
+      threadId: 0,
     };
+    // Only the first message counts: the shim sends it before the application can run, so
+    // an application cannot make the supervisor watch another thread.
+    pending.worker.once("message", (message: { type?: string; threadId?: unknown }) => {
+      const tid = message?.threadId;
+      if (message?.type === "thread" && typeof tid === "number" && Number.isInteger(tid)) {
+        if (tid > 0 && tid !== process.pid) pending.threadId = tid;
+      }
+    });
     // Needed so that an error in a Worker never becomes an error of the supervisor.
     pending.worker.on("error", (error: unknown) => {
       if (!runtime.printsWorkerErrors) console.error(error);
@@ -539,7 +549,7 @@ export class Supervisor extends EventTarget {
     inst.terminatedCode = code;
     // Fence first, so that nothing the instance still does can land.
     this.#region.fence(inst.id);
-    const tid = Atomics.load(inst.block, INST_THREAD_ID);
+    const tid = inst.threadId;
     inst.worker.terminate();
     this.#emit("terminated", { id: inst.id, code });
     this.#watchThread(inst, tid);
@@ -618,10 +628,11 @@ export class Supervisor extends EventTarget {
     if (signalName(signo) !== undefined) this.#warnSignal = signo;
     let failed = started;
     // Whatever the instance left in a broken header cannot be trusted: start over, empty.
-    // Otherwise, as its thread may still run, the next instance gets memory it never saw.
+    // Otherwise the next instance gets memory this one never saw: its thread may still run,
+    // and whatever it left in the lock word or elsewhere stays behind.
     let intact = this.#region.isIntact(this.#lastId);
     if (!intact) this.#region.reset();
-    else if (!inst.exited) intact = this.#region.rehome();
+    else intact = this.#region.rehome();
     if (!intact) {
       this.#emit("corrupt", { id: inst.id });
       failed = true;

@@ -8,14 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { setInstanceContext } from "./_context.ts";
-import {
-  FLAG_ENDED,
-  INST_EVENT_SEQ,
-  INST_EXIT_CODE,
-  INST_FLAGS,
-  INST_RELEASE,
-  INST_THREAD_ID,
-} from "./_layout.ts";
+import { FLAG_ENDED, INST_EVENT_SEQ, INST_EXIT_CODE, INST_FLAGS, INST_RELEASE } from "./_layout.ts";
 import { DataRegion, type DataRegionHandles } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber } from "./_signals.ts";
@@ -39,7 +32,9 @@ const { mainModule, block: buffer } = workerData as {
 };
 const block = new Int32Array(buffer);
 const signalListeners = new Map<number, Set<() => void>>();
-Atomics.store(block, INST_THREAD_ID, runtime.threadId());
+// The supervisor learns this thread's id from this first message, sent before the
+// application can run (so that it cannot be forged).
+parentPort!.postMessage({ type: "thread", threadId: runtime.threadId() });
 
 /**
  * Tells the supervisor that this instance's JavaScript has ended, before the runtime tears
