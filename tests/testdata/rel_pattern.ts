@@ -1,8 +1,8 @@
 // Shared by the reliability tests and their fixtures: values whose every byte follows from a
 // sequence number and a length, so that a restore can be checked completely (a mix of two
 // values, a cut, a shift or a wrong length all show), a seeded random source, and the words
-// of the control block a storing thread reports through.
-import { Buffer } from "node:buffer";
+// of the control block a storing thread reports through. No imports: writer threads load it,
+// and every module a Worker loads costs milliseconds of CPU per Worker.
 
 /** Prime, so that page-sized or power-of-two-sized tears never line up with the pattern. */
 const PERIOD = 4093;
@@ -10,9 +10,12 @@ const PERIOD = 4093;
 /**
  * The value a store with sequence number `seq` and `length` bytes writes: xorshift bytes seeded
  * by both, repeated with period 4093, and from 8 bytes on stamped with `seq` and `length`.
+ * Written into `scratch` when it is large enough (no new memory to fault in), else a new array.
  */
-export function pattern(seq: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
+export function pattern(seq: number, length: number, scratch?: Uint8Array): Uint8Array {
+  const out = scratch !== undefined && scratch.byteLength >= length
+    ? scratch.subarray(0, length)
+    : new Uint8Array(length);
   let x = Math.imul(seq + 1, 0x9e3779b1) ^ Math.imul(length + 1, 0x85ebca6b);
   if (x === 0) x = 1;
   const head = Math.min(length, PERIOD);
@@ -26,19 +29,17 @@ export function pattern(seq: number, length: number): Uint8Array {
     out.copyWithin(filled, 0, Math.min(filled, length - filled));
   }
   if (length >= 8) {
-    const view = new DataView(out.buffer);
+    const view = new DataView(out.buffer, out.byteOffset, 8);
     view.setUint32(0, seq, true);
     view.setUint32(4, length, true);
   }
   return out;
 }
 
-/** Whether two byte arrays are equal, byte for byte (memcmp, fast enough for 16 MiB). */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength &&
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-    );
+/** The sequence number a value of 8 bytes or more is stamped with; -1 for shorter ones. */
+export function stampOf(bytes: Uint8Array): number {
+  if (bytes.byteLength < 8) return -1;
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true);
 }
 
 /** A short description of a restored value, for failure messages. */
@@ -61,14 +62,17 @@ export function random(seed: number): () => number {
   };
 }
 
-/** A size from 0 to `max` bytes: empty, full, small, medium and large ones all come up. */
+/**
+ * A size from 0 to `max` bytes: empty and full ones, small (up to 4 KiB), medium (up to 1/16 of
+ * `max`) and large ones (log-uniform up to `max`) all come up; 2 MiB on average for 16 MiB.
+ */
 export function randomSize(next: () => number, max: number): number {
   const u = next();
   if (u < 0.05) return 0;
-  if (u < 0.1) return max;
-  if (u < 0.35) return 1 + Math.floor(next() * 4096);
-  if (u < 0.6) return Math.floor(next() * (max / 16));
-  return Math.floor(next() * (max + 1));
+  if (u < 0.08) return max;
+  if (u < 0.38) return 1 + Math.floor(next() * 4096);
+  if (u < 0.73) return Math.floor(next() * (max / 16));
+  return Math.min(max, Math.floor((max / 16) * 16 ** next()));
 }
 
 /** Int32 words of the control block a storing thread (rel_store_loop.ts) reports through. */
