@@ -17,6 +17,12 @@ export interface Runtime {
    * loop, so a pause would let the next instance's lines overtake the last ones.
    */
   readonly endedPauseMs: number;
+  /**
+   * Whether `Worker.terminate()` interrupts JavaScript that is running (a long `set()` of a
+   * store, a loop). Measured: Bun does; Deno 2.9.6 never does, so there only the fence cuts a
+   * store off, and a busy loop spins on.
+   */
+  readonly terminateInterruptsCode: boolean;
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
   readonly printsWorkerErrors: boolean;
   /** URL of the program's main module, if there is one. */
@@ -109,6 +115,7 @@ function denoRuntime(deno: DenoLike): Runtime {
     name: "deno",
     version: deno.version.deno,
     endedPauseMs: 30,
+    terminateInterruptsCode: false,
     printsWorkerErrors: true,
     scriptArgs: (script) => ["run", "--allow-all", "--v8-flags=--expose-gc", script],
     mainModule: () => deno.mainModule,
@@ -133,6 +140,7 @@ function bunRuntime(bun: BunLike): Runtime {
     name: "bun",
     version: bun.version,
     endedPauseMs: 0,
+    terminateInterruptsCode: true,
     printsWorkerErrors: false,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { DataRegion } from "../_region.ts";
+import { runtime } from "../_runtime.ts";
 import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../_layout.ts";
 import { CsError } from "../errors.ts";
 import { label, pattern, random, randomSize } from "./testdata/rel_pattern.ts";
@@ -23,7 +24,6 @@ import { runApp } from "./_helpers.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const isDeno = "Deno" in globalThis;
 const seed = Number(process.env.REL_SEED ?? Date.now() % 2 ** 31);
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -47,7 +47,9 @@ test(
     // inside store() finishes that store first (measured: none of ~450 terminations landed
     // inside one). There a store is cut off in the middle only by the fence, as the supervisor
     // does it, so the lanes cut that way only. Bun stops the thread mid-store: all three ways.
-    const cuts: Cut[] = isDeno ? ["fence-first"] : ["fence-first", "terminate-first", "no-fence"];
+    const cuts: Cut[] = runtime.terminateInterruptsCode
+      ? ["fence-first", "terminate-first", "no-fence"]
+      : ["fence-first"];
     const runs = [0, 1].map((i) => {
       const options: LaneOptions = {
         seed: seed + i,
