@@ -76,6 +76,10 @@ export interface SupervisorStatus {
   pollPeriod: number;
   /** ns since the epoch of the last health check; 0 before any. */
   lastUpdated: number;
+  /** `pollPeriod` under libsam's cmap key name. */
+  poll_period: number;
+  /** `lastUpdated` under libsam's cmap key name. */
+  last_updated: number;
   /** How many instances were started after the first. */
   restarts: number;
   /**
@@ -239,6 +243,8 @@ export class Supervisor extends EventTarget {
       recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
       pollPeriod: this.#timeInterval,
       lastUpdated: Math.round(last * 1e6),
+      poll_period: this.#timeInterval,
+      last_updated: Math.round(last * 1e6),
       restarts: Math.max(0, this.#lastId - this.#firstId),
       stuckThreads: this.#stuckThreads,
     };

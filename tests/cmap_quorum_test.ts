@@ -106,6 +106,9 @@ test("start() waits for quorum, and losing quorum while started recovers at once
   try {
     const waiting = await nextStatus(supervisor, (s) => s.state === "waiting for quorum");
     assert.equal(waiting.instanceId, 1);
+    assert.equal(waiting.recovery, "restart");
+    assert.equal(waiting.poll_period, 5000);
+    assert.equal(waiting.pollPeriod, 5000);
     const running = nextStatus(supervisor, (s) => s.state === "running");
     quorum.set(true);
     assert.equal((await running).instanceId, 1);
