@@ -28,6 +28,9 @@ export interface DataRegionHandles {
  */
 export type StorableData = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | null;
 
+/** Default limit of the stored data: 64 MiB (libsam has none; this bounds shared memory). */
+export const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
+
 /** How long an instance waits on a held lock before it looks at the holder again. */
 const LOCK_WAIT_MS = 5;
 /** How many optimistic copies snapshot() tries before it takes the lock. */

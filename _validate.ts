@@ -5,7 +5,7 @@ import type { SamOptions } from "./options.ts";
 import { _ACTION_MASK, _KNOWN_BITS, RecoveryPolicy } from "./policy.ts";
 
 /** C's INT_MAX: libsam's time_interval is an int. */
-export const INT_MAX = 2 ** 31 - 1;
+const INT_MAX = 2 ** 31 - 1;
 
 function invalid(detail: string): SamError {
   return new SamError(CsError.CS_ERR_INVALID_PARAM, detail);

@@ -22,7 +22,13 @@ import {
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
 } from "./_layout.ts";
-import { DataRegion, describe, type StorableData, toBytes } from "./_region.ts";
+import {
+  DataRegion,
+  DEFAULT_MAX_DATA_SIZE,
+  describe,
+  type StorableData,
+  toBytes,
+} from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalNumber, SIGTERM } from "./_signals.ts";
 import { CsError, SamError } from "./errors.ts";
@@ -41,7 +47,6 @@ const State = {
 type State = typeof State[keyof typeof State];
 
 /** Default limit of the stored data: 64 MiB. */
-export const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
 
 let state: State = State.NOT_INITIALIZED;
 let timeInterval = 0;
@@ -58,7 +63,17 @@ let hcTimers: ReturnType<typeof setInterval>[] = [];
 /** A health-check callback: healthy is `0` or `true`; anything else, a throw or a rejection is not. */
 export type HealthCheckCallback = () => number | boolean | Promise<number | boolean>;
 
-function requireState(call: string, ...allowed: State[]): void {
+/** libsam's "in use" states: initialized, and not yet finalized. */
+const IN_USE: readonly State[] = [State.INITIALIZED, State.REGISTERED, State.STARTED];
+const ONLY_NOT_INITIALIZED: readonly State[] = [State.NOT_INITIALIZED];
+const ONLY_INITIALIZED: readonly State[] = [State.INITIALIZED];
+const ONLY_REGISTERED: readonly State[] = [State.REGISTERED];
+const ONLY_STARTED: readonly State[] = [State.STARTED];
+const REGISTERED_OR_STARTED: readonly State[] = [State.REGISTERED, State.STARTED];
+
+// The allowed states come as constant arrays: dataStore() and friends call this every time,
+// so it allocates nothing.
+function requireState(call: string, allowed: readonly State[]): void {
   if (!allowed.includes(state)) {
     throw new SamError(
       CsError.CS_ERR_BAD_HANDLE,
@@ -89,7 +104,7 @@ function acting(): boolean {
  * ```
  */
 export function initialize(interval: number, policy: RecoveryPolicy, options?: SamOptions): void {
-  requireState("initialize()", State.NOT_INITIALIZED);
+  requireState("initialize()", ONLY_NOT_INITIALIZED);
   checkTimeInterval(interval);
   const opts = checkOptions(options, checkPolicy(policy));
   const context = instanceContext();
@@ -122,7 +137,7 @@ export function initialize(interval: number, policy: RecoveryPolicy, options?: S
  */
 export function register(): Promise<number> {
   try {
-    requireState("register()", State.INITIALIZED);
+    requireState("register()", ONLY_INITIALIZED);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -179,7 +194,7 @@ export function register(): Promise<number> {
  */
 export function start(): Promise<void> {
   try {
-    requireState("start()", State.REGISTERED);
+    requireState("start()", ONLY_REGISTERED);
     if (starting) {
       throw new SamError(CsError.CS_ERR_BAD_HANDLE, "start() is already waiting for quorum");
     }
@@ -272,7 +287,7 @@ function publish(block: Int32Array, index: number, value: number): number {
  * ```
  */
 export function stop(): void {
-  requireState("stop()", State.STARTED);
+  requireState("stop()", ONLY_STARTED);
   stopCallbackChecks();
   const block = instanceContext()!.block;
   const seq = publish(block, INST_HC_STATE, HC_STOPPED);
@@ -293,7 +308,7 @@ export function stop(): void {
  * ```
  */
 export function hcSend(): void {
-  if (state !== State.STARTED) requireState("hcSend()", State.STARTED);
+  if (state !== State.STARTED) requireState("hcSend()", ONLY_STARTED);
   sendHealthCheck(hcBlock!);
 }
 
@@ -355,7 +370,7 @@ function stopCallbackChecks(): void {
  * ```
  */
 export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
-  requireState("hcCallbackRegister()", State.REGISTERED);
+  requireState("hcCallbackRegister()", ONLY_REGISTERED);
   if (timeInterval === 0) {
     throw new SamError(
       CsError.CS_ERR_INVALID_PARAM,
@@ -392,7 +407,7 @@ export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
  * ```
  */
 export function warnSignalSet(signal: string): void {
-  requireState("warnSignalSet()", State.INITIALIZED, State.REGISTERED, State.STARTED);
+  requireState("warnSignalSet()", IN_USE);
   const signo = signalNumber(signal);
   if (signo === 0) {
     throw new SamError(
@@ -485,7 +500,7 @@ export function removeSignalListener(signal: string, fn: () => void): void {
  * ```
  */
 export function dataStore(data: StorableData): void {
-  requireState("dataStore()", State.INITIALIZED, State.REGISTERED, State.STARTED);
+  requireState("dataStore()", IN_USE);
   const bytes = data === null ? null : toBytes(data);
   const context = instanceContext();
   if (context === undefined) return mainRegion!.store(SUPERVISOR_HOLDER, bytes, false);
@@ -514,7 +529,7 @@ export function dataStore(data: StorableData): void {
  * ```
  */
 export function dataGetsize(): number {
-  requireState("dataGetsize()", State.INITIALIZED, State.REGISTERED, State.STARTED);
+  requireState("dataGetsize()", IN_USE);
   const context = instanceContext();
   return context === undefined
     ? mainRegion!.size(SUPERVISOR_HOLDER, false)
@@ -543,7 +558,7 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
       `into must be a Uint8Array, not ${describe(into)}`,
     );
   }
-  requireState("dataRestore()", State.INITIALIZED, State.REGISTERED, State.STARTED);
+  requireState("dataRestore()", IN_USE);
   const context = instanceContext();
   return context === undefined
     ? mainRegion!.restore(SUPERVISOR_HOLDER, into, false)
@@ -565,7 +580,7 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
  * ```
  */
 export function markFailed(): void {
-  requireState("markFailed()", State.REGISTERED, State.STARTED);
+  requireState("markFailed()", REGISTERED_OR_STARTED);
   if ((recoveryPolicy & RecoveryPolicy.CMAP) === 0) {
     throw new SamError(
       CsError.CS_ERR_INVALID_PARAM,
@@ -590,7 +605,7 @@ export function markFailed(): void {
  * ```
  */
 export function finalize(): void {
-  requireState("finalize()", State.INITIALIZED, State.REGISTERED, State.STARTED);
+  requireState("finalize()", IN_USE);
   if (state === State.STARTED) stop();
   hcCallback = null;
   state = State.FINALIZED;

@@ -26,7 +26,7 @@ import {
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
 } from "./_layout.ts";
-import { DataRegion, toBytes } from "./_region.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE, toBytes } from "./_region.ts";
 import { readResumeState, respawnProcess } from "./_respawn.ts";
 import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalName, signalNumber, SIGTERM } from "./_signals.ts";
@@ -40,7 +40,6 @@ const SHIM_URL = new URL("./worker_shim.ts", import.meta.url);
 /** How often, and how long, the supervisor looks for a terminated instance's thread. */
 const THREAD_POLL_MS = 10;
 const THREAD_GRACE_MS = 500;
-const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
 const DEFAULT_RESTART_WINDOW = 60_000;
 const DEFAULT_RESTART_DELAY_MAX = 30_000;
 /**
@@ -617,7 +616,7 @@ export class Supervisor extends EventTarget {
     // Exit codes are 8 bits, as a shell sees them.
     const code = (inst.terminatedCode ?? exitCode) & 0xff;
     if (inst.terminatedCode === null) {
-      this.#region.fence(inst.id);
+      // No fence here: the rehome below leaves this instance's memory behind altogether.
       // It said it ended; should its Worker not finish by itself, it is ended all the same.
       if (!inst.exited) {
         const timer = setTimeout(() => inst.exited || inst.worker.terminate(), EXIT_FLUSH_MS);
