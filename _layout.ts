@@ -38,8 +38,9 @@ export const INST_HC_WANT = 8; // 1: the supervisor waits to be notified of the 
 export const INST_EXIT_CODE = 9; // the exit code, valid once FLAG_ENDED is raised
 export const INST_ACK = 10; // the INST_EVENT_SEQ value the supervisor has acted on and published
 export const INST_RELEASE = 11; // 1: an ended instance need not wait before it tears down
+export const INST_END_SEEN = 12; // 1: the supervisor has acted on FLAG_ENDED (next one started)
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 12;
+export const INST_SLOTS = 13;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 

@@ -13,6 +13,7 @@ import {
   HC_WAITING_QUORUM,
   INST_ACK,
   INST_BYTES,
+  INST_END_SEEN,
   INST_EVENT_SEQ,
   INST_EXIT_CODE,
   INST_FLAGS,
@@ -610,6 +611,17 @@ export class Supervisor extends EventTarget {
 
   #end(inst: Instance, exitCode: number): void {
     if (inst.ended) return;
+    try {
+      this.#endAndGoOn(inst, exitCode);
+    } finally {
+      // Acted on (the next instance, if any, is activated): the ended one may print its
+      // error and tear down now, without delaying the next one's start.
+      Atomics.store(inst.block, INST_END_SEEN, 1);
+      Atomics.notify(inst.block, INST_END_SEEN);
+    }
+  }
+
+  #endAndGoOn(inst: Instance, exitCode: number): void {
     inst.ended = true;
     clearInterval(inst.poll);
     this.#quietHealth(inst);

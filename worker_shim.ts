@@ -8,7 +8,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { setInstanceContext } from "./_context.ts";
-import { FLAG_ENDED, INST_EVENT_SEQ, INST_EXIT_CODE, INST_FLAGS, INST_RELEASE } from "./_layout.ts";
+import {
+  FLAG_ENDED,
+  INST_END_SEEN,
+  INST_EVENT_SEQ,
+  INST_EXIT_CODE,
+  INST_FLAGS,
+  INST_RELEASE,
+} from "./_layout.ts";
 import { DataRegion, type DataRegionHandles } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber } from "./_signals.ts";
@@ -31,6 +38,8 @@ const { mainModule, block: buffer } = workerData as {
   block: SharedArrayBuffer;
 };
 const block = new Int32Array(buffer);
+/** Longest an ended instance waits for the supervisor to act on its end. */
+const END_SEEN_WAIT_MS = 100;
 const signalListeners = new Map<number, Set<() => void>>();
 // The supervisor learns this thread's id from this first message, sent before the
 // application can run (so that it cannot be forged).
@@ -39,7 +48,9 @@ parentPort!.postMessage({ type: "thread", threadId: runtime.threadId() });
 /**
  * Tells the supervisor that this instance's JavaScript has ended, before the runtime tears
  * the Worker down (which takes milliseconds): the exit code first, then the flag that
- * publishes it, then a wake-up.
+ * publishes it, then a wake-up. Then it waits until the supervisor has acted on it: whatever
+ * this thread does next (printing an error, tearing down) delays the main thread's wake-up
+ * by 0.4-3 ms (measured on Bun 1.4.5 and Deno 2.9.6), and the next instance with it.
  */
 function ended(code: number): void {
   if (Atomics.load(block, INST_FLAGS) & FLAG_ENDED) return;
@@ -47,6 +58,8 @@ function ended(code: number): void {
   Atomics.or(block, INST_FLAGS, FLAG_ENDED);
   Atomics.add(block, INST_EVENT_SEQ, 1);
   Atomics.notify(block, INST_EVENT_SEQ);
+  // "ok" (seen), "not-equal" (seen before) and "timed-out" (a busy supervisor) all mean: go on.
+  Atomics.wait(block, INST_END_SEEN, 0, END_SEEN_WAIT_MS);
 }
 
 /**
