@@ -39,10 +39,16 @@ export const INST_EXIT_CODE = 9; // the exit code, valid once FLAG_ENDED is rais
 export const INST_ACK = 10; // the INST_EVENT_SEQ value the supervisor has acted on and published
 export const INST_RELEASE = 11; // 1: an ended instance need not wait before it tears down
 export const INST_END_SEEN = 12; // 1: the supervisor has acted on FLAG_ENDED (next one started)
+export const INST_ACTIVATE = 13; // ACTIVATE_*: set by the supervisor to start a waiting Worker
+export const INST_ID = 14; // the instance id, valid once INST_ACTIVATE is ACTIVATE_GO
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 13;
+export const INST_SLOTS = 15;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
+
+export const ACTIVATE_WAITING = 0; // a Worker not yet activated (a standby)
+export const ACTIVATE_GO = 1; // become instance INST_ID: import the application
+export const ACTIVATE_LEAVE = 2; // not needed: stop waiting, the Worker is being terminated
 
 export const HC_STOPPED = 0;
 export const HC_STARTED = 1;

@@ -42,6 +42,19 @@ function newSlot(maxDataSize: number): SharedArrayBuffer {
   return new SharedArrayBuffer(0, { maxByteLength: maxDataSize });
 }
 
+/** A header and two slots no instance has acted on, for the next rehome() or reset(). */
+interface Home {
+  header: SharedArrayBuffer;
+  slots: SharedArrayBuffer[];
+}
+
+function newHome(maxDataSize: number): Home {
+  return {
+    header: new SharedArrayBuffer(DATA_HEADER_BYTES),
+    slots: [newSlot(maxDataSize), newSlot(maxDataSize)],
+  };
+}
+
 /** Turns what `dataStore()` was given into bytes, or throws CS_ERR_INVALID_PARAM. */
 export function toBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
@@ -72,6 +85,7 @@ export class DataRegion {
   #header: Int32Array;
   readonly maxDataSize: number;
   #slots: SharedArrayBuffer[];
+  #nextHome: Home | null = null;
 
   constructor(handles: DataRegionHandles) {
     this.#header = new Int32Array(handles.header);
@@ -100,6 +114,21 @@ export class DataRegion {
     return {
       header: this.#header.buffer as SharedArrayBuffer,
       slots: this.#slots.slice(),
+      maxDataSize: this.maxDataSize,
+    };
+  }
+
+  /**
+   * Handles of the header and slots that the next rehome() or reset() moves the value into.
+   * A standby Worker attaches them ahead, so that its activation needs no message, and the
+   * allocation is off a recovery's path. The standby does not touch them before it is
+   * activated, so for whatever instance it becomes they are as new.
+   */
+  get nextHandles(): DataRegionHandles {
+    this.#nextHome ??= newHome(this.maxDataSize);
+    return {
+      header: this.#nextHome.header,
+      slots: this.#nextHome.slots.slice(),
       maxDataSize: this.maxDataSize,
     };
   }
@@ -351,30 +380,40 @@ export class DataRegion {
       this.reset();
       return false;
     }
-    const fresh = newSlot(this.maxDataSize);
+    const home = this.#takeHome();
+    const fresh = home.slots[0];
     if (length > 0) {
-      fresh.grow(Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP));
+      const size = Math.min(this.maxDataSize, Math.ceil(length / SLOT_GROW_STEP) * SLOT_GROW_STEP);
+      if (fresh.byteLength < size) fresh.grow(size);
       new Uint8Array(fresh, 0, length).set(new Uint8Array(old, 0, length));
     }
-    this.#replace([fresh, newSlot(this.maxDataSize)], length);
+    this.#moveInto(home, length);
     return true;
   }
 
   /** Empties the region into a new header and new slots: the recovery from a corrupt header. */
   reset(): void {
-    this.#replace([newSlot(this.maxDataSize), newSlot(this.maxDataSize)], 0);
+    this.#moveInto(this.#takeHome(), 0);
   }
 
-  #replace(slots: SharedArrayBuffer[], length: number): void {
+  /** The prepared home, or a new one; either way the next rehome() gets another. */
+  #takeHome(): Home {
+    const home = this.#nextHome ?? newHome(this.maxDataSize);
+    this.#nextHome = null;
+    return home;
+  }
+
+  /** Makes `home` the region, with slot 0 current and holding `length` bytes. */
+  #moveInto(home: Home, length: number): void {
     // The old header tells anyone still using it that no one may act any more.
     Atomics.store(this.#header, DATA_EPOCH, 0);
     Atomics.notify(this.#header, DATA_CONTROL);
-    const h = new Int32Array(new SharedArrayBuffer(DATA_HEADER_BYTES));
+    const h = new Int32Array(home.header);
     Atomics.store(h, DATA_LENGTH_0, length);
     // Publish the magic last: the new header is valid from here on.
     Atomics.store(h, DATA_MAGIC, DATA_MAGIC_VALUE);
     this.#header = h;
-    this.#slots = slots;
+    this.#slots = home.slots;
   }
 }
 

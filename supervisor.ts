@@ -7,11 +7,14 @@
 import { Worker } from "node:worker_threads";
 import process from "node:process";
 import {
+  ACTIVATE_GO,
+  ACTIVATE_LEAVE,
   FLAG_ENDED,
   FLAG_MARK_FAILED,
   HC_STARTED,
   HC_WAITING_QUORUM,
   INST_ACK,
+  INST_ACTIVATE,
   INST_BYTES,
   INST_END_SEEN,
   INST_EVENT_SEQ,
@@ -20,6 +23,7 @@ import {
   INST_HC_COUNT,
   INST_HC_STATE,
   INST_HC_WANT,
+  INST_ID,
   INST_LISTENERS,
   INST_QUORATE,
   INST_REGISTERED,
@@ -27,7 +31,7 @@ import {
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
 } from "./_layout.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE, toBytes } from "./_region.ts";
+import { DataRegion, type DataRegionHandles, DEFAULT_MAX_DATA_SIZE, toBytes } from "./_region.ts";
 import { readResumeState, respawnProcess } from "./_respawn.ts";
 import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalName, signalNumber, SIGTERM } from "./_signals.ts";
@@ -104,6 +108,8 @@ export interface SupervisorEnd {
 interface Pending {
   worker: Worker;
   block: Int32Array;
+  /** Header of the data region the Worker was given: it acts on no other. */
+  regionHeader: SharedArrayBuffer;
   exited: boolean;
   /** Linux thread id, from the shim's first message (before any application code ran). */
   threadId: number;
@@ -305,11 +311,23 @@ export class Supervisor extends EventTarget {
     }
   }
 
-  #spawn(): Pending {
+  /**
+   * Starts a Worker that waits to be activated. `region` is the data region it will act on:
+   * the current one, or for a standby the one the next rehome moves the value into.
+   */
+  #spawn(region: DataRegionHandles): Pending {
     const buffer = new SharedArrayBuffer(INST_BYTES);
+    const workerData = {
+      mainModule: this.#module,
+      block: buffer,
+      region,
+      timeInterval: this.#timeInterval,
+      recoveryPolicy: this.#policy,
+    };
     const pending: Pending = {
-      worker: new Worker(SHIM_URL, { workerData: { mainModule: this.#module, block: buffer } }),
+      worker: new Worker(SHIM_URL, { workerData }),
       block: new Int32Array(buffer),
+      regionHeader: region.header,
       exited: false,
       threadId: 0,
     };
@@ -339,9 +357,14 @@ export class Supervisor extends EventTarget {
     const id = ++this.#lastId;
     let pending = this.#standby;
     this.#standby = null;
+    if (pending !== null && pending.regionHeader !== this.#region.handles.header) {
+      // Not the region the value is in now (it was reset or rehomed twice): start afresh.
+      this.#dismiss(pending);
+      pending = null;
+    }
     if (pending === null || pending.exited) {
       try {
-        pending = this.#spawn();
+        pending = this.#spawn(this.#region.handles);
       } catch (error) {
         // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
         console.error(`sam: cannot start instance ${id}: ${error}`);
@@ -379,21 +402,26 @@ export class Supervisor extends EventTarget {
     this.#publish();
     if (inst.ended) return; // a listener stopped supervision
     inst.worker.ref();
-    inst.worker.postMessage({
-      type: "activate",
-      id,
-      region: this.#region.handles,
-      timeInterval: this.#timeInterval,
-      recoveryPolicy: this.#policy,
-    });
+    Atomics.store(inst.block, INST_ID, id);
+    // The id is written; publish the activation, then wake the waiting Worker.
+    Atomics.store(inst.block, INST_ACTIVATE, ACTIVATE_GO);
+    Atomics.notify(inst.block, INST_ACTIVATE);
     this.#watchEvents(inst);
   }
 
   /** Spawns the next instance's Worker ahead, once the current one no longer needs the CPU. */
   #prepareStandby(): void {
     if (!(this.#options.standby ?? true) || this.#finished || this.#standby !== null) return;
-    this.#standby = this.#spawn();
+    this.#standby = this.#spawn(this.#region.nextHandles);
     this.#standby.worker.unref();
+  }
+
+  /** Ends a Worker that was never activated. */
+  #dismiss(pending: Pending): void {
+    // Published, then woken: Deno's terminate() gets through only once it stops waiting.
+    Atomics.store(pending.block, INST_ACTIVATE, ACTIVATE_LEAVE);
+    Atomics.notify(pending.block, INST_ACTIVATE);
+    pending.worker.terminate();
   }
 
   /** Follows the instance's published changes (register, start, stop, markFailed). */
@@ -691,7 +719,7 @@ export class Supervisor extends EventTarget {
     clearTimeout(this.#restartTimer);
     this.#quorum?.removeEventListener("change", this.#onQuorumChange);
     if (this.#standby !== null) {
-      this.#standby.worker.terminate();
+      this.#dismiss(this.#standby);
       this.#standby = null;
     }
     const current = this.#current;

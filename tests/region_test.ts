@@ -156,3 +156,42 @@ test("rehome() of a header a thread is still scribbling on empties the region cl
     await worker.terminate();
   }
 });
+
+test("rehome() moves the value into the home nextHandles gave out ahead, which a Worker attached", async () => {
+  const region = DataRegion.create(MiB);
+  const value = new Uint8Array(70_000).fill(9);
+  region.store(SUPERVISOR_HOLDER, value);
+  const next = region.nextHandles;
+  assert.notEqual(next.header, region.handles.header);
+  assert.equal(region.nextHandles.header, next.header, "the same home until a rehome takes it");
+  // Attached before the value moves in, as a standby attaches it.
+  const worker = new Worker(new URL("./testdata/region_reader.ts", import.meta.url), {
+    workerData: { region: next },
+  });
+  try {
+    await once(worker, "attached");
+    assert.equal(region.rehome(), true);
+    assert.equal(region.handles.header, next.header);
+    assert.deepEqual(region.handles.slots, next.slots);
+    region.admit(1);
+    const read = once(worker, "read");
+    worker.postMessage("read");
+    const { size, byte } = await read;
+    assert.equal(size, value.byteLength);
+    assert.equal(byte, 9);
+    // The home after this one is a new one again.
+    assert.notEqual(region.nextHandles.header, next.header);
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test("reset() empties the region into the home nextHandles gave out", () => {
+  const region = DataRegion.create(MiB);
+  region.store(SUPERVISOR_HOLDER, new Uint8Array(100).fill(1));
+  const next = region.nextHandles;
+  region.reset();
+  assert.equal(region.handles.header, next.header);
+  assert.equal(region.size(SUPERVISOR_HOLDER, false), 0);
+  assert.ok(region.isIntact(0));
+});
