@@ -25,8 +25,9 @@ export interface SamOptions {
   /** Path of the JSON state record written under the `CMAP` flag. */
   stateFile?: string;
   /**
-   * Keep the next instance's Worker spawned and waiting, so that a recovery only imports
-   * the application. Costs one idle Worker: measured 12 to 16 MiB of RSS on Deno 2.9.6 and
+   * Keep the next instance's Worker spawned and waiting (from 20 ms after an instance
+   * registered), so that a recovery only wakes it and imports the application. Costs one
+   * idle Worker: measured 12 to 16 MiB of RSS on Deno 2.9.6 and
    * about 4 MiB on Bun 1.4.5. Without it a recovery also waits for a Worker to spawn
    * (`bare_worker_spawn_ms` in bench/: about 25 ms on Deno, 10 ms on Bun).
    * @default {true}
