@@ -25,6 +25,14 @@ export interface Runtime {
   readonly terminateInterruptsCode: boolean;
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
   readonly printsWorkerErrors: boolean;
+  /**
+   * Whether a Worker's console output reaches stdout and stderr only through the main
+   * thread, handed over at the latest when the Worker exits, after `process.exit()` returned
+   * control but before the `exit` event. Bun: yes (a MessagePort that the exit flushes);
+   * Deno writes it at once. Where so, an instance's end is published from the `exit` event,
+   * so that its last lines come before anything the next instance prints.
+   */
+  readonly outputHandedOverAtExit: boolean;
   /** URL of the program's main module, if there is one. */
   mainModule(): string | undefined;
   /** Ends the process with `code`. */
@@ -117,6 +125,7 @@ function denoRuntime(deno: DenoLike): Runtime {
     endedPauseMs: 30,
     terminateInterruptsCode: false,
     printsWorkerErrors: true,
+    outputHandedOverAtExit: false,
     scriptArgs: (script) => ["run", "--allow-all", "--v8-flags=--expose-gc", script],
     mainModule: () => deno.mainModule,
     prepareInstanceGlobals(beforeExit) {
@@ -142,6 +151,7 @@ function bunRuntime(bun: BunLike): Runtime {
     endedPauseMs: 0,
     terminateInterruptsCode: true,
     printsWorkerErrors: false,
+    outputHandedOverAtExit: true,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
     prepareInstanceGlobals(beforeExit) {

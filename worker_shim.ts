@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
+import { inspect } from "node:util";
 import { setInstanceContext } from "./_context.ts";
 import {
   ACTIVATE_GO,
@@ -81,16 +82,39 @@ function leaveTheCpu(): void {
 }
 let leftTheCpu = false;
 runtime.prepareInstanceGlobals((code) => {
+  // Where the output is handed over only at exit, the "exit" event publishes the end.
+  if (runtime.outputHandedOverAtExit) return;
   ended(code);
   leaveTheCpu();
 });
 
+/** How many causes of an uncaught error are printed. */
+const MAX_CAUSES = 8;
+
+/** What a program prints for an uncaught error: its stack and those of its causes. */
+function uncaughtText(error: unknown): string {
+  try {
+    if (!(error instanceof Error)) return `Uncaught ${inspect(error)}`;
+    let text = error.stack ?? String(error);
+    let cause = error.cause;
+    for (let depth = 0; cause !== undefined && depth < MAX_CAUSES; depth++) {
+      text += `\nCaused by: ${
+        cause instanceof Error ? cause.stack ?? String(cause) : inspect(cause)
+      }`;
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+    return text;
+  } catch {
+    return "Uncaught error (it could not be printed)";
+  }
+}
+
 // An uncaught error or unhandled rejection ends the instance with code 1, as it ends a
-// program; the runtimes differ here inside a Worker, so the shim decides.
+// program; the runtimes differ here inside a Worker, so the shim decides. The error goes to
+// process.stderr, behind the instance's own output, as a stack: console.error(error) took
+// 3 ms on Bun (with a code excerpt) and 0.6 ms on Deno, before the next instance could start.
 function fail(error: unknown): void {
-  ended(1);
-  console.error(error);
-  leaveTheCpu();
+  process.stderr.write(uncaughtText(error) + "\n");
   process.exit(1);
 }
 process.on("uncaughtException", fail);
@@ -143,5 +167,9 @@ function activate(id: number): void {
   });
 }
 
-// A standby loads the library ahead, so that a recovery only imports the application.
+// A standby loads the library ahead, so that a recovery only imports the application. It
+// also writes nothing to stdout and stderr: Bun sets up a Worker's channel for output to the
+// main thread at the first write, which takes 0.4 ms.
+process.stdout.write("");
+process.stderr.write("");
 import("./mod.ts").then(awaitActivation, fail);

@@ -64,3 +64,20 @@ for (const hang of ["busy", "wait"]) {
     assert.equal(Number(stuck), thread === "stuck" ? 1 : 0);
   });
 }
+
+test("an instance's last output, an uncaught error with a slow cause too, comes before anything the next instance prints", async () => {
+  const r = await runApp("error_order.ts");
+  assert.equal(r.code, 0, r.stderr);
+  const seen = r.stderr.split("\n").filter((l) => /is up|failed|Caused by|last line/.test(l));
+  const want: string[] = [];
+  for (let iid = 1; iid <= 5; iid++) {
+    want.push(`instance ${iid} is up`);
+    if (iid === 5) break;
+    if (iid % 2 === 1) {
+      want.push(`Error: instance ${iid} failed`, `Caused by: cause ${iid}`);
+    } else {
+      for (let line = 1; line <= 3; line++) want.push(`instance ${iid} last line ${line}`);
+    }
+  }
+  assert.deepEqual(seen, want, r.stderr);
+});
