@@ -3,7 +3,8 @@
 // results go back the same way: the last instance stores them and the supervisor reads them
 // with `supervisor.data()` once supervision has ended.
 //
-// - `ops`: times hcSend(), dataStore() and dataRestore() inside one instance.
+// - `ops`: times hcSend(), dataStore() and dataRestore() inside one instance, and next to
+//   each size the raw copy they are compared with.
 // - `crash`: a chain of instances; each one (after the first) reports the time from the
 //   previous instance's crash to its own register(), then crashes in turn while started.
 // - `hang`: the same with a hang: the instance sends a last health check and blocks, and the
@@ -68,6 +69,13 @@ function timeStore(bytes: Uint8Array, n: number): number {
   return (performance.now() - a) * 1e6 / n;
 }
 
+/** The baseline: the same bytes with TypedArray.set into a SharedArrayBuffer, no lock. */
+function timeRawCopy(bytes: Uint8Array, target: Uint8Array, n: number): number {
+  const a = performance.now();
+  for (let i = 0; i < n; i++) target.set(bytes);
+  return (performance.now() - a) * 1e6 / n;
+}
+
 function timeRestore(into: Uint8Array, n: number): number {
   const a = performance.now();
   for (let i = 0; i < n; i++) sam.dataRestore(into);
@@ -79,6 +87,7 @@ async function ops(config: OpsConfig): Promise<void> {
   const largest = Math.max(...config.sizes);
   const source = new Uint8Array(largest).fill(7);
   const into = new Uint8Array(largest);
+  const raw = new Uint8Array(new SharedArrayBuffer(largest));
   const samples: Record<string, number[]> = {};
   const add = (key: string, value: number) => (samples[key] ??= []).push(value);
   let peakRss = 0;
@@ -88,9 +97,13 @@ async function ops(config: OpsConfig): Promise<void> {
     if (timed) add("hc_send_ns", hc);
     for (const size of config.sizes) {
       const reps = repsFor(size);
+      // The baseline right before, in the same thread, so that the ratios compare like with
+      // like (measured apart, they moved by up to 5x on this shared machine).
+      const rawCopy = timeRawCopy(source.subarray(0, size), raw, reps);
       const store = timeStore(source.subarray(0, size), reps);
       const restore = timeRestore(into, reps);
       if (timed) {
+        add(`raw_copy_${size}_ns`, rawCopy);
         add(`store_${size}_ns`, store);
         add(`restore_${size}_ns`, restore);
       }

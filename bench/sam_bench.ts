@@ -98,19 +98,6 @@ async function recovery(mode: "crash" | "hang", timeInterval: number): Promise<n
   return median(state.results);
 }
 
-function rawCopyNs(size: number): number {
-  const target = new Uint8Array(new SharedArrayBuffer(size));
-  const source = new Uint8Array(size).fill(7);
-  const reps = Math.max(20, Math.min(200_000, Math.floor(2 ** 27 / size)));
-  const times: number[] = [];
-  for (let round = 0; round <= ROUNDS; round++) {
-    const a = performance.now();
-    for (let i = 0; i < reps; i++) target.set(source);
-    if (round > 0) times.push((performance.now() - a) * 1e6 / reps);
-  }
-  return median(times);
-}
-
 /**
  * Posts `payload` (copied) to a web Worker `reps` times, one at a time, each acknowledged; ns
  * per round trip. A web Worker, not node:worker_threads: on Deno 2.9 the latter copies bytes
@@ -195,8 +182,8 @@ async function main(): Promise<void> {
   }
   result.crash_to_next_instance_ms = crash;
   result.hang_to_next_instance_ms = hang;
-  for (const size of SIZES) result[`raw_copy_${size}_ns`] = rawCopyNs(size);
-  log("raw copies timed");
+  // Timed by the instance, next to each store and restore.
+  for (const size of SIZES) result[`raw_copy_${size}_ns`] = ops[`raw_copy_${size}_ns`];
   Object.assign(result, await messageNs());
   log("messages timed");
   result.bare_worker_spawn_ms = await bareWorkerSpawnMs();
