@@ -26,11 +26,11 @@ export interface Runtime {
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
   readonly printsWorkerErrors: boolean;
   /**
-   * Whether a Worker's console output reaches stdout and stderr only through the main
-   * thread, handed over at the latest when the Worker exits, after `process.exit()` returned
-   * control but before the `exit` event. Bun: yes (a MessagePort that the exit flushes);
-   * Deno writes it at once. Where so, an instance's end is published from the `exit` event,
-   * so that its last lines come before anything the next instance prints.
+   * Whether a Worker's output (console and process.stdout/stderr) reaches the process's
+   * stdout and stderr only through the main thread, the rest of it handed over inside
+   * `process.exit()`, before the `exit` event. Bun: yes (through a MessagePort); Deno writes
+   * it at once. Where so, an instance's end is published from the `exit` event, so that its
+   * last lines come before anything the next instance prints.
    */
   readonly outputHandedOverAtExit: boolean;
   /** URL of the program's main module, if there is one. */
