@@ -37,12 +37,11 @@ export const INST_HC_COUNT = 7; // health checks sent; only ever incremented by 
 export const INST_HC_WANT = 8; // 1: the supervisor waits to be notified of the next health check
 export const INST_EXIT_CODE = 9; // the exit code, valid once FLAG_ENDED is raised
 export const INST_ACK = 10; // the INST_EVENT_SEQ value the supervisor has acted on and published
-export const INST_RELEASE = 11; // 1: an ended instance need not wait before it tears down
-export const INST_END_SEEN = 12; // 1: the supervisor has acted on FLAG_ENDED (next one started)
-export const INST_ACTIVATE = 13; // ACTIVATE_*: set by the supervisor to start a waiting Worker
-export const INST_ID = 14; // the instance id, valid once INST_ACTIVATE is ACTIVATE_GO
+export const INST_END_SEEN = 11; // 1: the supervisor has acted on FLAG_ENDED (next one started)
+export const INST_ACTIVATE = 12; // ACTIVATE_*: set by the supervisor to start a waiting Worker
+export const INST_ID = 13; // the instance id, valid once INST_ACTIVATE is ACTIVATE_GO
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 15;
+export const INST_SLOTS = 14;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 

@@ -11,13 +11,6 @@ export interface Runtime {
   /** The runtime's version, such as "2.9.6". */
   readonly version: string;
   /**
-   * How long an ended instance pauses before its Worker tears down, leaving the CPU to the
-   * next instance. Deno: 30 ms (recovery measured ~5 ms without, ~3 ms with); its Workers
-   * write their output at once. Bun: 0, as its Workers flush output from their own event
-   * loop, so a pause would let the next instance's lines overtake the last ones.
-   */
-  readonly endedPauseMs: number;
-  /**
    * Whether `Worker.terminate()` interrupts JavaScript that is running (a long `set()` of a
    * store, a loop). Measured: Bun does; Deno 2.9.6 never does, so there only the fence cuts a
    * store off, and a busy loop spins on.
@@ -122,7 +115,6 @@ function denoRuntime(deno: DenoLike): Runtime {
     ...common,
     name: "deno",
     version: deno.version.deno,
-    endedPauseMs: 30,
     terminateInterruptsCode: false,
     printsWorkerErrors: true,
     outputHandedOverAtExit: false,
@@ -148,7 +140,6 @@ function bunRuntime(bun: BunLike): Runtime {
     ...common,
     name: "bun",
     version: bun.version,
-    endedPauseMs: 0,
     terminateInterruptsCode: true,
     printsWorkerErrors: false,
     outputHandedOverAtExit: true,

@@ -27,7 +27,6 @@ import {
   INST_LISTENERS,
   INST_QUORATE,
   INST_REGISTERED,
-  INST_RELEASE,
   INST_WARN_SIGNAL,
   SUPERVISOR_HOLDER,
 } from "./_layout.ts";
@@ -733,11 +732,6 @@ export class Supervisor extends EventTarget {
     }
     const current = this.#current;
     if (current !== null && !current.ended) this.#terminate(current, 128 + SIGKILL);
-    if (current !== null) {
-      // No next instance needs the CPU: the ended one may tear down at once.
-      Atomics.store(current.block, INST_RELEASE, 1);
-      Atomics.notify(current.block, INST_RELEASE);
-    }
     if (reason === "quit" || reason === "restart-limit") this.#failed = true;
     // libsam's record: left as failed when supervision ends by recovery under quit, removed
     // when it ends with health checking stopped.

@@ -19,7 +19,6 @@ import {
   INST_EXIT_CODE,
   INST_FLAGS,
   INST_ID,
-  INST_RELEASE,
 } from "./_layout.ts";
 import { DataRegion, type DataRegionHandles } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
@@ -69,23 +68,10 @@ function ended(code: number): void {
   Atomics.wait(block, INST_END_SEEN, 0, END_SEEN_WAIT_MS);
 }
 
-/**
- * Tearing a Worker down takes CPU that the next instance needs to start; where it pays (see
- * runtime.endedPauseMs), wait before going on. The supervisor releases the pause at once
- * when no next instance follows.
- */
-function leaveTheCpu(): void {
-  if (leftTheCpu || runtime.endedPauseMs === 0) return;
-  leftTheCpu = true;
-  // "ok" (released), "not-equal" (released before) and "timed-out" all mean: go on.
-  Atomics.wait(block, INST_RELEASE, 0, runtime.endedPauseMs);
-}
-let leftTheCpu = false;
 runtime.prepareInstanceGlobals((code) => {
   // Where the output is handed over only at exit, the "exit" event publishes the end.
   if (runtime.outputHandedOverAtExit) return;
   ended(code);
-  leaveTheCpu();
 });
 
 /** How many causes of an uncaught error are printed. */
@@ -163,7 +149,6 @@ function activate(id: number): void {
   // The event loop ran dry for good (or an exit that did not come through process.exit).
   process.on("exit", (code: number) => {
     ended(code);
-    leaveTheCpu();
   });
 }
 
