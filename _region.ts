@@ -211,8 +211,8 @@ export class DataRegion {
     return length;
   }
 
-  /** Replaces the stored value with `bytes` (already validated), or deletes it. */
-  store(holder: number, bytes: Uint8Array | null, canWait = true): void {
+  /** Throws CS_ERR_NO_MEMORY when `bytes` would not fit; what store() checks first. */
+  checkFits(bytes: Uint8Array | null): void {
     const length = bytes === null ? 0 : bytes.byteLength;
     if (length > this.maxDataSize) {
       throw new SamError(
@@ -220,6 +220,12 @@ export class DataRegion {
         `data of ${length} bytes is larger than maxDataSize ${this.maxDataSize}`,
       );
     }
+  }
+
+  /** Replaces the stored value with `bytes` (already validated), or deletes it. */
+  store(holder: number, bytes: Uint8Array | null, canWait = true): void {
+    this.checkFits(bytes);
+    const length = bytes === null ? 0 : bytes.byteLength;
     const locked = this.#acquire(holder, canWait);
     let published = false;
     try {
@@ -347,39 +353,45 @@ export class DataRegion {
    * instance may have written. `maxHolder` is the highest instance id that may hold the lock.
    */
   isIntact(maxHolder: number): boolean {
+    return this.#intactValue(maxHolder) !== null;
+  }
+
+  /**
+   * Where the current value is, when the header is intact; every word is read once, as an
+   * instance given up may still be writing to them.
+   */
+  #intactValue(maxHolder: number): { slot: number; length: number } | null {
     const h = this.#header;
-    if (Atomics.load(h, DATA_MAGIC) !== DATA_MAGIC_VALUE) return false;
+    if (Atomics.load(h, DATA_MAGIC) !== DATA_MAGIC_VALUE) return null;
     const word = Atomics.load(h, DATA_CONTROL);
-    if (word < 0) return false;
+    if (word < 0) return null;
     // When it looks, the supervisor holds no lock itself: its own operations release it
     // before they return. So its id there is a forgery, as is any id above the last instance.
-    const owner = word & HOLDER_MASK;
-    if (owner > maxHolder) return false;
+    if ((word & HOLDER_MASK) > maxHolder) return null;
     const slot = (word & SLOT_BIT) ? 1 : 0;
     const length = Atomics.load(h, DATA_LENGTH_0 + slot);
-    return length >= 0 && length <= this.#slots[slot].byteLength && length <= this.maxDataSize;
+    const intact = length >= 0 && length <= this.#slots[slot].byteLength &&
+      length <= this.maxDataSize;
+    return intact ? { slot, length } : null;
   }
 
   /**
    * Moves the stored value into a new header and new slots that no instance has seen yet, so
    * that nothing a given-up instance still does to the old ones (even one whose thread the
    * runtime could not stop, even one that writes to shared memory directly) reaches the next
-   * instance. Costs one copy of the value. The old header is checked once more here, as such
-   * an instance may still be writing to it: when it is not intact, the new region is empty.
+   * instance. Costs one copy of the value. When the header is not intact (see isIntact()),
+   * the new region is empty.
    *
    * @returns Whether the value was intact and carried over.
    */
-  rehome(): boolean {
-    const word = Atomics.load(this.#header, DATA_CONTROL);
-    const slot = (word & SLOT_BIT) ? 1 : 0;
-    const old = this.#slots[slot];
-    const length = Atomics.load(this.#header, DATA_LENGTH_0 + slot);
-    const intact = Atomics.load(this.#header, DATA_MAGIC) === DATA_MAGIC_VALUE && word >= 0 &&
-      length >= 0 && length <= old.byteLength && length <= this.maxDataSize;
-    if (!intact) {
+  rehome(maxHolder: number): boolean {
+    const value = this.#intactValue(maxHolder);
+    if (value === null) {
       this.reset();
       return false;
     }
+    const { slot, length } = value;
+    const old = this.#slots[slot];
     const home = this.#takeHome();
     const fresh = home.slots[0];
     if (length > 0) {

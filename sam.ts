@@ -48,8 +48,6 @@ const State = {
 } as const;
 type State = typeof State[keyof typeof State];
 
-/** Default limit of the stored data: 64 MiB. */
-
 let state: State = State.NOT_INITIALIZED;
 let timeInterval = 0;
 let recoveryPolicy = 0;
@@ -506,15 +504,8 @@ export function dataStore(data: StorableData): void {
   const bytes = data === null ? null : toBytes(data);
   const context = instanceContext();
   if (context === undefined) return mainRegion!.store(SUPERVISOR_HOLDER, bytes, false);
-  if (!acting()) {
-    if (bytes !== null && bytes.byteLength > context.region.maxDataSize) {
-      throw new SamError(
-        CsError.CS_ERR_NO_MEMORY,
-        `data of ${bytes.byteLength} bytes is larger than maxDataSize ${context.region.maxDataSize}`,
-      );
-    }
-    return;
-  }
+  // Before register() a replay: checked, but nothing is stored.
+  if (!acting()) return context.region.checkFits(bytes);
   context.region.store(context.id, bytes);
 }
 

@@ -363,7 +363,7 @@ export class Supervisor extends EventTarget {
     const id = ++this.#lastId;
     let pending = this.#standby;
     this.#standby = null;
-    if (pending !== null && pending.regionHeader !== this.#region.handles.header) {
+    if (pending !== null && pending.regionHeader !== this.#region.header.buffer) {
       // Not the region the value is in now (it was reset or rehomed twice): start afresh.
       this.#dismiss(pending);
       pending = null;
@@ -683,10 +683,7 @@ export class Supervisor extends EventTarget {
     // Whatever the instance left in a broken header cannot be trusted: start over, empty.
     // Otherwise the next instance gets memory this one never saw: its thread may still run,
     // and whatever it left in the lock word or elsewhere stays behind.
-    let intact = this.#region.isIntact(this.#lastId);
-    if (!intact) this.#region.reset();
-    else intact = this.#region.rehome();
-    if (!intact) {
+    if (!this.#region.rehome(this.#lastId)) {
       this.#emit("corrupt", { id: inst.id });
       failed = true;
     }

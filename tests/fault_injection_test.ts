@@ -271,7 +271,7 @@ test(
   () =>
     cutOffMidCopy((region) => {
       region.fence(1);
-      region.rehome();
+      region.rehome(1);
     }),
 );
 

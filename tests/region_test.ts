@@ -130,7 +130,7 @@ test("rehome() keeps direct writes of a thread that was given up from the next i
   const { worker, passes } = scribbler(region);
   try {
     await passes(0);
-    assert.equal(region.rehome(), true);
+    assert.equal(region.rehome(1), true);
     worker.postMessage("go");
     await passes(5);
     // Without the rehome, the scribbles would have broken the header by now.
@@ -149,7 +149,7 @@ test("rehome() of a header a thread is still scribbling on empties the region cl
     await passes(0);
     worker.postMessage("go");
     await passes(3);
-    assert.equal(region.rehome(), false);
+    assert.equal(region.rehome(1), false);
     assert.ok(region.isIntact(1));
     assert.equal(region.size(SUPERVISOR_HOLDER, false), 0);
   } finally {
@@ -170,7 +170,7 @@ test("rehome() moves the value into the home nextHandles gave out ahead, which a
   });
   try {
     await once(worker, "attached");
-    assert.equal(region.rehome(), true);
+    assert.equal(region.rehome(1), true);
     assert.equal(region.handles.header, next.header);
     assert.deepEqual(region.handles.slots, next.slots);
     region.admit(1);
