@@ -18,21 +18,14 @@ export interface Runtime {
   readonly terminateInterruptsCode: boolean;
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
   readonly printsWorkerErrors: boolean;
-  /**
-   * Whether a Worker's output (console and process.stdout/stderr) reaches the process's
-   * stdout and stderr only through the main thread, the rest of it handed over inside
-   * `process.exit()`, before the `exit` event. Bun: yes (through a MessagePort); Deno writes
-   * it at once. Where so, an instance's end is published from the `exit` event, so that its
-   * last lines come before anything the next instance prints.
-   */
-  readonly outputHandedOverAtExit: boolean;
   /** URL of the program's main module, if there is one. */
   mainModule(): string | undefined;
   /** Ends the process with `code`. */
   exit(code: number): never;
   /**
    * Gives an instance the globals a Deno or Bun program expects (`self`, `self.close()`), and
-   * has every way of exiting on purpose call `beforeExit(code)` first.
+   * has the ways of exiting on purpose call `beforeExit(code)` where the process's `exit`
+   * event (which the shim also listens to) would come late or not at all.
    */
   prepareInstanceGlobals(beforeExit: (code: number) => void): void;
   /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
@@ -117,7 +110,6 @@ function denoRuntime(deno: DenoLike): Runtime {
     version: deno.version.deno,
     terminateInterruptsCode: false,
     printsWorkerErrors: true,
-    outputHandedOverAtExit: false,
     scriptArgs: (script) => ["run", "--allow-all", "--v8-flags=--expose-gc", script],
     mainModule: () => deno.mainModule,
     prepareInstanceGlobals(beforeExit) {
@@ -142,11 +134,13 @@ function bunRuntime(bun: BunLike): Runtime {
     version: bun.version,
     terminateInterruptsCode: true,
     printsWorkerErrors: false,
-    outputHandedOverAtExit: true,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
-    prepareInstanceGlobals(beforeExit) {
-      hookProcessExit(beforeExit);
+    prepareInstanceGlobals(_beforeExit) {
+      // Nothing to hook: the "exit" event comes for every exit, and at the right moment. A Bun
+      // Worker's output reaches stdout and stderr through the main thread, the rest of it
+      // handed over inside process.exit() before that event; an end published earlier could
+      // let the next instance's first lines overtake this one's last.
       // Bun's worker scope has `self` but no self.close().
       const self = g.self as { close?: unknown } | undefined;
       if (self && typeof self.close !== "function") self.close = () => process.exit(0);

@@ -68,11 +68,7 @@ function ended(code: number): void {
   Atomics.wait(block, INST_END_SEEN, 0, END_SEEN_WAIT_MS);
 }
 
-runtime.prepareInstanceGlobals((code) => {
-  // Where the output is handed over only at exit, the "exit" event publishes the end.
-  if (runtime.outputHandedOverAtExit) return;
-  ended(code);
-});
+runtime.prepareInstanceGlobals(ended);
 
 /** How many causes of an uncaught error are printed. */
 const MAX_CAUSES = 8;
@@ -146,10 +142,9 @@ function activate(id: number): void {
   process.on("beforeExit", () => {
     if (!evaluated) process.exit(1);
   });
-  // The event loop ran dry for good (or an exit that did not come through process.exit).
-  process.on("exit", (code: number) => {
-    ended(code);
-  });
+  // Every end that prepareInstanceGlobals() left to it: the event loop ran dry for good, or
+  // an exit the runtime reports here at the right moment.
+  process.on("exit", ended);
 }
 
 // A standby loads the library ahead and runs its first calls once, so that a recovery only
