@@ -586,13 +586,15 @@ export class Supervisor extends EventTarget {
   };
 
   #terminate(inst: Instance, code: number): void {
-    if (inst.ended) return;
+    if (inst.ended || inst.terminatedCode !== null) return;
     inst.terminatedCode = code;
     // Fence first, so that nothing the instance still does can land.
     this.#region.fence(inst.id);
+    // Announced before terminate(): Deno emits the Worker's "exit" inside that call, and the
+    // instance's "exit" event must come after this one.
+    this.#emit("terminated", { id: inst.id, code });
     const tid = inst.threadId;
     inst.worker.terminate();
-    this.#emit("terminated", { id: inst.id, code });
     this.#watchThread(inst, tid);
     this.#end(inst, code);
   }

@@ -103,6 +103,8 @@ test("start() waits for quorum, and losing quorum while started recovers at once
   });
   const exits: number[] = [];
   supervisor.addEventListener("exit", (e) => exits.push((e as CustomEvent).detail.code));
+  const quorate: boolean[] = [];
+  supervisor.addEventListener("quorum", (e) => quorate.push((e as CustomEvent).detail.quorate));
   try {
     const waiting = await nextStatus(supervisor, (s) => s.state === "waiting for quorum");
     assert.equal(waiting.instanceId, 1);
@@ -119,6 +121,7 @@ test("start() waits for quorum, and losing quorum while started recovers at once
     quorum.set(false);
     await waitingAgain;
     assert.deepEqual(exits, [137]);
+    assert.deepEqual(quorate, [true, false], "the quorum events");
   } finally {
     await supervisor.stop();
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CsError, RecoveryPolicy, supervise } from "../mod.ts";
+import { CsError, RecoveryPolicy, supervise, type Supervisor } from "../mod.ts";
 
 const APP = new URL("./testdata/counter_app.ts", import.meta.url);
 
@@ -115,6 +115,48 @@ test("supervise() waits restartDelay before a restart and doubles it for the nex
   }
 });
 
+test("supervise() caps the doubled restart delay at restartDelayMax", async () => {
+  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+    maxRestarts: 3,
+    restartDelay: 100,
+    restartDelayMax: 150,
+  });
+  const gaps: number[] = [];
+  let exitedAt = 0;
+  supervisor.addEventListener("exit", () => exitedAt = performance.now());
+  supervisor.addEventListener("instance", () => {
+    if (exitedAt) gaps.push(performance.now() - exitedAt);
+  });
+  try {
+    await supervisor.done;
+    assert.equal(gaps.length, 3);
+    // Uncapped, the third delay would be 400 ms.
+    assert.ok(gaps[2] >= 149 && gaps[2] < 350, `the third delay was ${gaps[2]} ms`);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("supervise() forgets restarts older than restartWindow", async () => {
+  // Instances 1 and 2 crash, 3 ends: two restarts, each 60 ms after a 30 ms window.
+  const supervisor = supervise(APP, {
+    timeInterval: 500,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+    data: new Uint8Array([0]),
+    maxRestarts: 1,
+    restartWindow: 30,
+    restartDelay: 60,
+  });
+  try {
+    assert.deepEqual(await supervisor.done, { code: 0, reason: "exited" });
+    assert.equal(supervisor.status.restarts, 2);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
 test("Supervisor.stop() warns an instance that listens, which saves its state and exits", async () => {
   const supervisor = supervise(new URL("./testdata/listener_app.ts", import.meta.url), {
     timeInterval: 1000,
@@ -210,5 +252,85 @@ test("supervise() with standby: false spawns each recovery's Worker after the cr
       workerStarted > previousCrashed!,
       `Worker started ${previousCrashed! - workerStarted} ms before the crash`,
     );
+  }
+});
+
+const WARNING_APP = new URL("./testdata/warning_app.ts", import.meta.url);
+
+/** Supervises warning_app.ts in `mode` and resolves once its health checking runs. */
+async function runningWarningApp(
+  mode: number,
+  options: { timeInterval: number; warnSignal?: string },
+): Promise<{ supervisor: Supervisor; events: string[] }> {
+  const supervisor = supervise(WARNING_APP, {
+    ...options,
+    recoveryPolicy: RecoveryPolicy.QUIT,
+    data: new Uint8Array([mode]),
+  });
+  const events = record(supervisor, [
+    "instance",
+    "late",
+    "warning",
+    "terminated",
+    "exit",
+    "end",
+  ]);
+  await new Promise((resolve) => {
+    supervisor.addEventListener("status", (e) => {
+      if ((e as CustomEvent).detail.status.state === "running") resolve(undefined);
+    });
+  });
+  return { supervisor, events };
+}
+
+test("supervise() reports late, warning and terminated for an instance that misses its deadline and ignores the warning", async () => {
+  const { supervisor, events } = await runningWarningApp(0, { timeInterval: 100 });
+  try {
+    assert.deepEqual(await supervisor.done, { code: 137, reason: "quit" });
+    assert.deepEqual(events, [
+      "instance 1",
+      "late 1",
+      "warning 1 SIGTERM",
+      "terminated 1 137",
+      "exit 1 137",
+      "end quit 137",
+    ]);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("Supervisor.stop() terminates an instance without a warning listener at once, with 143", async () => {
+  const { supervisor, events } = await runningWarningApp(1, { timeInterval: 5000 });
+  try {
+    assert.deepEqual(await supervisor.stop(), { code: 143, reason: "stopped" });
+    assert.deepEqual(events, ["instance 1", "terminated 1 143", "exit 1 143", "end stopped 143"]);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("removeSignalListener() leaves the instance without a listener: stop() warns it no more", async () => {
+  const { supervisor, events } = await runningWarningApp(2, { timeInterval: 5000 });
+  try {
+    assert.deepEqual(await supervisor.stop(), { code: 143, reason: "stopped" });
+    assert.deepEqual(events, ["instance 1", "terminated 1 143", "exit 1 143", "end stopped 143"]);
+    assert.deepEqual(supervisor.data(), new Uint8Array([2]));
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("supervise() warns with its warnSignal option", async () => {
+  const { supervisor, events } = await runningWarningApp(3, {
+    timeInterval: 5000,
+    warnSignal: "SIGUSR1",
+  });
+  try {
+    assert.deepEqual(await supervisor.stop(), { code: 0, reason: "stopped" });
+    assert.deepEqual(events, ["instance 1", "warning 1 SIGUSR1", "exit 1 0", "end stopped 0"]);
+    assert.deepEqual(supervisor.data(), new Uint8Array([99]));
+  } finally {
+    await supervisor.stop();
   }
 });
