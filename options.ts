@@ -29,7 +29,7 @@ export interface SamOptions {
    * registered), so that a recovery only wakes it and imports the application. Costs one
    * idle Worker: measured 12 to 16 MiB of RSS on Deno 2.9.6 and
    * about 4 MiB on Bun 1.4.5. Without it a recovery also waits for a Worker to spawn
-   * (`bare_worker_spawn_ms` in bench/: about 25 ms on Deno, 10 ms on Bun).
+   * (`bare_worker_spawn_ms` in bench/: 13 to 33 ms on Deno, 9 to 16 ms on Bun, on a 2-core machine).
    * @default {true}
    */
   standby?: boolean;

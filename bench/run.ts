@@ -9,8 +9,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUN = ["npx", "-y", "bun@1.4.5"];
 const RUNTIME_TIMEOUT_MS = 50_000;
 const LIBSAM_TIMEOUT_MS = 20_000;
-/** The anchor: corosync's own libsam timed the same way (a copy of the shared anchor). */
-// The anchor lives in ../shared/anchors beside the repository, never copied into it.
+/** The anchor: corosync's own libsam timed the same way, in ../shared/anchors beside the repository. */
 const LIBSAM_SOURCE = Deno.env.get("LIBSAM_BENCH_C") ??
   join(ROOT, "..", "shared", "anchors", "libsam_bench.c");
 
