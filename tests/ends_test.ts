@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { runApp } from "./_helpers.ts";
+import { runtime } from "../_runtime.ts";
 
 // How an instance ends (health checking started, policy quit) -> the process's exit code.
 const ENDS: [mode: string, codes: number[]][] = [
@@ -47,7 +48,9 @@ test("register() leaves no spinning thread behind after a busy loop, and the dat
   for (const pid of pids) {
     if (pid !== lastPid) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} is still there`);
   }
-  assert.equal(r.code, pids.size > 1 ? 0 : 0);
+  // Where terminate() cannot stop a busy loop (Deno), the process handed over to a new one.
+  assert.equal(pids.size > 1, !runtime.terminateInterruptsCode, `processes: ${[...pids]}`);
+  assert.equal(r.code, 0, r.stderr);
 });
 
 for (const hang of ["busy", "wait"]) {
