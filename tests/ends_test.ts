@@ -8,6 +8,7 @@ import { runtime } from "../_runtime.ts";
 const ENDS: [mode: string, codes: number[]][] = [
   ["return", [0]],
   ["process.exit", [3]],
+  ["process.exit(300)", [44]],
   ["self.close", [0]],
   ["throw", [1]],
   ["reject", [1]],

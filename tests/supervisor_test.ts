@@ -93,6 +93,21 @@ test("supervise() ends as restart-limit after maxRestarts restarts within restar
   }
 });
 
+test("supervise() ends a restart-limit with code 1 when the last instance ended with 0", async () => {
+  const supervisor = supervise(new URL("./testdata/exit_zero_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+    maxRestarts: 0,
+  });
+  const events = record(supervisor, ["exit", "end"]);
+  try {
+    assert.deepEqual(await supervisor.done, { code: 1, reason: "restart-limit" });
+    assert.deepEqual(events, ["exit 1 0", "end restart-limit 1"]);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
 test("supervise() waits restartDelay before a restart and doubles it for the next", async () => {
   const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
     timeInterval: 0,

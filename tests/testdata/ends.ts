@@ -14,6 +14,9 @@ switch (mode) {
   case "process.exit":
     process.exit(3);
     break;
+  case "process.exit(300)":
+    process.exit(300); // 8 bits of it, as a shell sees it: 44
+    break;
   case "Deno.exit":
     (globalThis as unknown as { Deno: { exit(n: number): void } }).Deno.exit(4);
     break;
