@@ -44,7 +44,11 @@ if (mode === "quit") {
 } else {
   await sam.start();
   console.log(`iid ${iid} ${read()}`);
-  if (mode === "failed") sam.markFailed();
-  else if (iid === 1) throw new Error("crash");
+  if (mode === "failed") {
+    // markFailed() terminates this instance: on Bun, a line not yet handed to the main thread
+    // would be lost with it.
+    await new Promise((resolve) => process.stdout.write("", resolve));
+    sam.markFailed();
+  } else if (iid === 1) throw new Error("crash");
   else sam.stop();
 }
