@@ -147,12 +147,24 @@ function activate(id: number): void {
   process.on("exit", ended);
 }
 
+/**
+ * Writes nothing to `stream` and resolves once that write is done. Bun sets up a Worker's
+ * channel for output to the main thread at the first write (0.4 ms). Until that write is
+ * acknowledged, which takes a turn of this Worker's event loop, every later write queues
+ * behind it: an application's first line followed by a busy loop would never get out.
+ */
+function openOutput(stream: { write(chunk: string, done: () => void): boolean }): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
 // A standby loads the library ahead and runs its first calls once, so that a recovery only
-// imports the application. It also writes nothing to stdout and stderr: Bun sets up a
-// Worker's channel for output to the main thread at the first write, which takes 0.4 ms.
-process.stdout.write("");
-process.stderr.write("");
-Promise.all([import("./mod.ts"), import("./sam.ts")]).then(([, sam]) => {
+// imports the application; its output channels are open by then too.
+Promise.all([
+  import("./mod.ts"),
+  import("./sam.ts"),
+  openOutput(process.stdout),
+  openOutput(process.stderr),
+]).then(([, sam]) => {
   sam._warmUp();
   awaitActivation();
 }, fail);
