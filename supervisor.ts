@@ -169,6 +169,8 @@ export class Supervisor extends EventTarget {
   readonly #quorum: QuorumSource | undefined;
   #warnSignal: number;
   #lastId = 0;
+  /** Exit code of the instance that ended last, as a shell sees it. */
+  #lastCode = 0;
   #firstId = 1;
   #current: Instance | null = null;
   #standby: Pending | null = null;
@@ -275,7 +277,9 @@ export class Supervisor extends EventTarget {
 
   /**
    * Stops supervision gracefully: the current instance gets its warning signal (when it
-   * listens for it) and up to `timeInterval` ms to end, then it is terminated.
+   * listens for it) and up to `timeInterval` ms to end, then it is terminated. Between
+   * instances (in a restart delay) supervision ends at once, with the exit code of the
+   * instance that ended last, and no further instance starts.
    *
    * @returns The end of supervision, as {@linkcode Supervisor.done}.
    */
@@ -284,7 +288,8 @@ export class Supervisor extends EventTarget {
     clearTimeout(this.#restartTimer);
     const inst = this.#current;
     if (inst === null || inst.ended) {
-      this.#finish(inst?.terminatedCode ?? 0, "stopped");
+      // Between instances (a restart delay): the one that ended last gives the code.
+      this.#finish(this.#lastCode, "stopped");
       return this.done;
     }
     const signo = this.#warnSignalOf(inst);
@@ -665,6 +670,7 @@ export class Supervisor extends EventTarget {
     this.#quietHealth(inst);
     // Exit codes are 8 bits, as a shell sees them.
     const code = (inst.terminatedCode ?? exitCode) & 0xff;
+    this.#lastCode = code;
     if (inst.terminatedCode === null) {
       // No fence here: the rehome below leaves this instance's memory behind altogether.
       // It said it ended; should its Worker not finish by itself, it is ended all the same.

@@ -54,6 +54,21 @@ test("register() leaves no spinning thread behind after a busy loop, and the dat
   assert.equal(r.code, 0, r.stderr);
 });
 
+test("register() with respawnOnStuckThread: false goes on in the same process beside a thread terminate() could not stop", async () => {
+  const r = await runApp("stuck.ts", { SAM_RESPAWN: "0" });
+  const starts = r.lines.filter((l) => l.includes("restored"));
+  assert.ok(starts.length >= 2, r.stdout + r.stderr);
+  assert.match(starts.at(-1)!, /restored "before the loop"$/);
+  const pids = new Set(starts.map((l) => l.match(/pid (\d+)/)![1]));
+  assert.equal(pids.size, 1, `processes: ${[...pids]}`);
+  // The price, where terminate() cannot stop a busy loop (Deno): the thread spins on. The
+  // instance itself uses a few ms of the window; a spinning thread, even on a loaded
+  // machine, a good part of it.
+  const ms = Number(r.lines.find((l) => l.includes(" cpu "))!.match(/cpu (\d+) ms/)![1]);
+  assert.equal(ms >= 100, !runtime.terminateInterruptsCode, `cpu ${ms} ms in 500 ms`);
+  assert.equal(r.code, 0, r.stderr);
+});
+
 for (const hang of ["busy", "wait"]) {
   test(`Supervisor.status says whether a thread terminated in a ${hang} hang stopped or spins, as CPU time shows`, async () => {
     const r = await runApp("stuck_status.ts", { SAM_HANG: hang });

@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { CsError, RecoveryPolicy, supervise, type Supervisor } from "../mod.ts";
 
 const APP = new URL("./testdata/counter_app.ts", import.meta.url);
@@ -348,4 +352,60 @@ test("supervise() warns with its warnSignal option", async () => {
   } finally {
     await supervisor.stop();
   }
+});
+
+test("Supervisor.stop() in a restart delay ends at once with the last code, and no instance starts", async () => {
+  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: RecoveryPolicy.RESTART,
+    restartDelay: 300,
+  });
+  const events = record(supervisor, ["instance", "exit", "end"]);
+  try {
+    await new Promise((resolve) => supervisor.addEventListener("exit", resolve, { once: true }));
+    assert.deepEqual(await supervisor.stop(), { code: 1, reason: "stopped" });
+    // A window past the delay: the restart that stop() called off would have started in it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(events, ["instance 1", "exit 1 1", "end stopped 1"]);
+    assert.equal(supervisor.status.instanceId, 1);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+/** Runs crash_app.ts up to its restart limit with a state file; returns what the file held. */
+async function stateFileAfterRestartLimit(policy: number): Promise<string | null> {
+  const dir = mkdtempSync(join(tmpdir(), "sam-state-"));
+  const stateFile = join(dir, "state.json");
+  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+    timeInterval: 0,
+    recoveryPolicy: policy,
+    maxRestarts: 1,
+    stateFile,
+  });
+  try {
+    assert.equal((await supervisor.done).reason, "restart-limit");
+    return existsSync(stateFile) ? readFileSync(stateFile, "utf8") : null;
+  } finally {
+    await supervisor.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("supervise() leaves its CMAP state record as failed at the restart limit", async () => {
+  const record = JSON.parse(
+    (await stateFileAfterRestartLimit(
+      RecoveryPolicy.RESTART | RecoveryPolicy.CMAP,
+    ))!,
+  );
+  const prefix = `resources.process.${process.pid}.`;
+  assert.equal(record.state, "failed");
+  assert.equal(record.cmap[`${prefix}state`], "failed");
+  assert.equal(record.cmap[`${prefix}recovery`], "restart");
+  assert.equal(record.cmap[`${prefix}poll_period`], 0);
+  assert.equal(typeof record.cmap[`${prefix}last_updated`], "number");
+});
+
+test("supervise() writes no state file without the CMAP flag, even with stateFile set", async () => {
+  assert.equal(await stateFileAfterRestartLimit(RecoveryPolicy.RESTART), null);
 });

@@ -1,5 +1,6 @@
 // Instance 1 hangs in a JavaScript busy loop, which Deno 2.7 to 2.9 cannot stop in a Worker.
 // Whatever instance runs last measures whether any thread of its process still burns CPU.
+// SAM_RESPAWN=0 sets respawnOnStuckThread: false.
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import * as sam from "../../mod.ts";
@@ -9,7 +10,9 @@ const cpuMs = () => {
   return (Number(f[11]) + Number(f[12])) * 10;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-sam.initialize(200, sam.RecoveryPolicy.RESTART);
+sam.initialize(200, sam.RecoveryPolicy.RESTART, {
+  respawnOnStuckThread: process.env.SAM_RESPAWN !== "0",
+});
 const iid = await sam.register();
 const restored = new TextDecoder().decode(sam.dataRestore());
 console.log(`iid ${iid} pid ${process.pid} restored "${restored}"`);
