@@ -44,6 +44,8 @@ const SHIM_URL = new URL("./worker_shim.ts", import.meta.url);
 /** How often, and how long, the supervisor looks for a terminated instance's thread. */
 const THREAD_POLL_MS = 10;
 const THREAD_GRACE_MS = 500;
+/** CPU time a thread left behind must use within THREAD_GRACE_MS to count as spinning. */
+const THREAD_SPIN_MS = 30;
 const DEFAULT_RESTART_WINDOW = 60_000;
 const DEFAULT_RESTART_DELAY_MAX = 30_000;
 /**
@@ -620,7 +622,9 @@ export class Supervisor extends EventTarget {
       if (performance.now() - since < THREAD_GRACE_MS) {
         return void setTimeout(poll, THREAD_POLL_MS);
       }
-      const spinning = cpu - cpuAtStart >= THREAD_GRACE_MS / 5;
+      // A thread asleep in Atomics.wait adds no 10 ms tick; one that spins adds many, even
+      // when it gets a small share of a busy machine's cores.
+      const spinning = cpu - cpuAtStart >= THREAD_SPIN_MS;
       this.#stuckThreads++;
       this.#emit("stuck-thread", { id: inst.id, threadId: tid, spinning });
       if (spinning && this.#respawn && !this.#finished && !this.#handingOver) void this.#handOver();
