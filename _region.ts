@@ -247,8 +247,8 @@ export class DataRegion {
           }
         }
       }
-      // The length before the copy: a writer cut off mid-copy and fenced has then written
-      // nothing to the header after the next writer took over.
+      // Written under the lock; a writer fenced meanwhile writes it into a header that
+      // fence() has left behind.
       Atomics.store(this.#header, DATA_LENGTH_0 + target, length);
       if (bytes !== null && length > 0) new Uint8Array(this.#slots[target], 0, length).set(bytes);
       // Tell optimistic readers (snapshot()) that the current slot is about to change.
@@ -329,9 +329,11 @@ export class DataRegion {
 
   /**
    * Fences `instanceId` after the supervisor gave it up: from now on none of its stores can
-   * be published here. When it held the lock, it may still be copying into the slot that is
-   * not current, so that slot is replaced by a fresh buffer the instance never saw. (The
-   * supervisor then rehomes the region as well, which also keeps out direct writes.)
+   * be published here. When it held the lock, it may be anywhere between taking the lock and
+   * publishing: still to write the length word, or copying into the slot that is not current.
+   * So the region moves on to a copy of the header and a fresh slot in place of that one, and
+   * the instance is left with a header and a slot nobody reads again. (The supervisor then
+   * rehomes the region as well, which also keeps out direct writes.)
    */
   fence(instanceId: number): void {
     const h = this.#header;
@@ -339,12 +341,18 @@ export class DataRegion {
     for (;;) {
       const word = Atomics.load(h, DATA_CONTROL);
       if ((word & HOLDER_MASK) !== instanceId) return;
-      if (Atomics.compareExchange(h, DATA_CONTROL, word, word & SLOT_BIT) === word) {
-        const inactive = (word & SLOT_BIT) ? 0 : 1;
-        this.#slots[inactive] = newSlot(this.maxDataSize);
-        Atomics.notify(h, DATA_CONTROL);
-        return;
-      }
+      // Freed here, so that its publishing compare-exchange fails.
+      if (Atomics.compareExchange(h, DATA_CONTROL, word, word & SLOT_BIT) !== word) continue;
+      const copy = new Int32Array(new SharedArrayBuffer(DATA_HEADER_BYTES));
+      // The words as they are now, the magic too (a broken one stays broken); published last.
+      for (let i = 0; i < copy.length; i++) if (i !== DATA_MAGIC) copy[i] = Atomics.load(h, i);
+      Atomics.store(copy, DATA_MAGIC, Atomics.load(h, DATA_MAGIC));
+      const inactive = (word & SLOT_BIT) ? 0 : 1;
+      this.#slots[inactive] = newSlot(this.maxDataSize);
+      this.#header = copy;
+      // Anyone waiting for the lock on the old header wakes and finds the epoch closed.
+      Atomics.notify(h, DATA_CONTROL);
+      return;
     }
   }
 

@@ -280,3 +280,47 @@ test(
   { timeout: 60_000 },
   () => cutOffMidCopy((region) => region.fence(1)),
 );
+
+test(
+  "fence() keeps a writer held up before it wrote the length word from changing what the next writer published",
+  { timeout: 60_000 },
+  async () => {
+    // A thread descheduled right after it took the lock (growing a slot, say) is fenced; the
+    // next writer stores; then the first goes on: length word, copy, publish.
+    const region = DataRegion.create(16 * MiB);
+    region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
+    const a = writerBuffers(16 * MiB);
+    const b = writerBuffers(16 * MiB);
+    const holder = spawnWriter(a);
+    const storer = spawnWriter(b);
+    try {
+      region.admit(1);
+      holder.activate({
+        id: 1,
+        handles: region.handles,
+        maxSize: 16 * MiB,
+        mode: "hold-lock",
+        length: MiB,
+        lengthWritten: false,
+        goOn: true,
+      });
+      await within(holder.holding, 10_000, "writer 1 taking the lock");
+      region.fence(1);
+      region.admit(2);
+      storer.activate({ id: 2, handles: region.handles, maxSize: 16 * MiB, sizes: [100] });
+      assert.ok(sameBytes(await storer.restored, pattern(0, 100)), "writer 2 restored");
+      await reached(b.ctl, C.STORES, 1);
+      // Published (the flag), then woken.
+      Atomics.store(a.ctl, C.GO_ON, 1);
+      Atomics.notify(a.ctl, C.GO_ON);
+      assert.equal(await within(holder.finished, 10_000, "writer 1 going on"), false);
+      const stored = region.restore(SUPERVISOR_HOLDER, undefined, false);
+      assert.ok(
+        sameBytes(stored, pattern(b.ctl[C.DONE], 100)),
+        `stored: ${label(stored)}, not the next writer's 100 bytes`,
+      );
+    } finally {
+      await endAll([holder, storer]);
+    }
+  },
+);

@@ -90,5 +90,7 @@ export const C = {
   REFUSALS: 6,
   /** How many stores returned, over every thread of the block. */
   STORES: 7,
+  /** hold-lock with `goOn`: set (and notified) by the driver to let the writer finish. */
+  GO_ON: 8,
 } as const;
-export const CONTROL_BYTES = 8 * Int32Array.BYTES_PER_ELEMENT;
+export const CONTROL_BYTES = 9 * Int32Array.BYTES_PER_ELEMENT;

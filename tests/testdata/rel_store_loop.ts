@@ -7,7 +7,7 @@
 //   first refused store; otherwise it keeps trying, as a thread that was given up may.
 // - "hold-lock": takes the lock and copies half of a value into the slot that is not current,
 //   as store() does, then waits to be terminated: a thread that dies in the middle of a store,
-//   at a point of the test's choosing.
+//   at a point of the test's choosing. With `goOn` it finishes that store when told to.
 //
 // It is activated through shared memory: it waits in Atomics.wait on `gate[0]`, then takes the
 // activation from `port` synchronously (a notify is immediate where a message may be late: one
@@ -82,15 +82,17 @@ async function storeLoop(a: Activation): Promise<void> {
 
 async function holdLock(a: Activation): Promise<void> {
   const h = region.header;
+  let locked = 0;
   for (;;) {
     const word = Atomics.load(h, DATA_CONTROL);
     if ((word & HOLDER_MASK) !== 0) {
       await waitUntil(() => Atomics.load(h, DATA_CONTROL) !== word);
       continue;
     }
-    if (Atomics.compareExchange(h, DATA_CONTROL, word, (word & SLOT_BIT) | a.id) === word) break;
+    locked = (word & SLOT_BIT) | a.id;
+    if (Atomics.compareExchange(h, DATA_CONTROL, word, locked) === word) break;
   }
-  const target = (Atomics.load(h, DATA_CONTROL) & SLOT_BIT) ? 0 : 1;
+  const target = (locked & SLOT_BIT) ? 0 : 1;
   const slot = a.handles.slots[target];
   const length = a.length!;
   if (slot.byteLength < length) slot.grow(length);
@@ -98,6 +100,15 @@ async function holdLock(a: Activation): Promise<void> {
   new Uint8Array(slot, 0, length >> 1).set(pattern(seq, length).subarray(0, length >> 1));
   if (a.lengthWritten) Atomics.store(h, DATA_LENGTH_0 + target, length);
   parentPort!.postMessage({ type: "holding", seq });
+  if (!a.goOn) return waitUntil(() => false);
+  // A thread that was held up (descheduled) in the middle of store() and now goes on: it
+  // writes the length word and the rest of the value, and tries to publish.
+  await waitUntil(() => Atomics.load(ctl, C.GO_ON) !== 0);
+  Atomics.store(h, DATA_LENGTH_0 + target, length);
+  new Uint8Array(slot, 0, length).set(pattern(seq, length));
+  const next = target ? SLOT_BIT : 0;
+  const published = Atomics.compareExchange(h, DATA_CONTROL, locked, next) === locked;
+  parentPort!.postMessage({ type: "finished", published: published ? 1 : 0 });
   return waitUntil(() => false);
 }
 

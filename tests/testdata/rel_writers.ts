@@ -23,6 +23,11 @@ export interface Activation {
   /** hold-lock: the value's length, and whether its length word is written already. */
   length?: number;
   lengthWritten?: boolean;
+  /**
+   * hold-lock: instead of waiting to be terminated, wait for `C.GO_ON` and then finish the
+   * store as store() does: write the length word, copy the rest, publish.
+   */
+  goOn?: boolean;
 }
 
 /** Buffers a writer shares with its driver: reused writer after writer. */
@@ -53,6 +58,8 @@ export interface Writer {
   holding: Promise<void>;
   /** store with untilRefused: resolves with the error code of the refused store. */
   refused: Promise<number>;
+  /** hold-lock with goOn: resolves with whether its publishing compare-exchange succeeded. */
+  finished: Promise<boolean>;
   activate(activation: Activation): void;
   /** Resolves once the writer's thread is gone, not only reported ended. */
   gone(limitMs?: number): Promise<void>;
@@ -87,6 +94,7 @@ export function spawnWriter(buffers: WriterBuffers): Writer {
     restored: on("restored", (m) => new Uint8Array(buffers.restoreInto, 0, m.length)),
     holding: on("holding", () => undefined),
     refused: on("refused", (m) => m.code),
+    finished: on("finished", (m) => m.published === 1),
     ready: () => changed(gate, 1, 0),
     activate(activation) {
       port1.postMessage(activation);
