@@ -46,8 +46,6 @@ const block = new Int32Array(data.block);
 const END_SEEN_WAIT_MS = 100;
 /** Longest a waiting Worker blocks before it gives its event loop a turn. */
 const ACTIVATION_WAIT_MS = 1000;
-/** How long the shim waits for its first writes to be done before it goes on regardless. */
-const OUTPUT_OPEN_MAX_MS = 500;
 const signalListeners = new Map<number, Set<() => void>>();
 // The supervisor learns this thread's id from this first message, sent before the
 // application can run (so that it cannot be forged).
@@ -149,31 +147,10 @@ function activate(id: number): void {
   process.on("exit", ended);
 }
 
-/**
- * Writes nothing to `stream` and resolves once that write is done. Bun sets up a Worker's
- * channel for output to the main thread at the first write (0.4 ms). Until that write is
- * acknowledged, which takes a turn of this Worker's event loop, every later write queues
- * behind it: an application's first line followed by a busy loop would never get out.
- */
-function openOutput(stream: { write(chunk: string, done: () => void): boolean }): Promise<void> {
-  return new Promise((resolve) => {
-    // An instance must start even where a write never reports back.
-    const timer = setTimeout(resolve, OUTPUT_OPEN_MAX_MS);
-    stream.write("", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-// A standby loads the library ahead and runs its first calls once, so that a recovery only
-// imports the application; its output channels are open by then too.
-Promise.all([
-  import("./mod.ts"),
-  import("./sam.ts"),
-  openOutput(process.stdout),
-  openOutput(process.stderr),
-]).then(([, sam]) => {
+// A standby loads the library ahead and runs its first calls and its console once, so that
+// a recovery only imports the application.
+Promise.all([import("./mod.ts"), import("./sam.ts")]).then(([, sam]) => {
   sam._warmUp();
+  runtime.warmUpOutput();
   awaitActivation();
 }, fail);

@@ -30,6 +30,14 @@ switch (mode) {
     break;
   case "busy":
     for (;;);
+  case "busy-after-output":
+    // Several writes in one turn of the event loop, which never ends.
+    console.log("line 2");
+    console.error("line 3");
+    process.stdout.write("line 4\n");
+    process.stderr.write(new TextEncoder().encode("line 5\n"));
+    console.log("line %d", 6, { seven: 7 });
+    for (;;);
   case "await":
     await new Promise(() => {});
     break;
