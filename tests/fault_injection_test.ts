@@ -39,6 +39,18 @@ async function endAll(writers: Writer[]): Promise<void> {
   await Promise.all(writers.map((writer) => writer.gone().catch(() => {})));
 }
 
+/**
+ * A region of `size` bytes holding `pattern(0, 100)`, and two writer threads for it, spawned
+ * and waiting to be activated.
+ */
+function regionAndTwoWriters(size: number) {
+  const region = DataRegion.create(size);
+  region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
+  const a = writerBuffers(size);
+  const b = writerBuffers(size);
+  return { region, a, b, first: spawnWriter(a), second: spawnWriter(b) };
+}
+
 test(
   "dataStore() keeps the old value whole when its writer is cut off mid-store, 1,000 times, 0 to 16 MiB",
   { timeout: 150_000 },
@@ -159,12 +171,7 @@ test(
   "a writer that keeps storing after it was fenced changes nothing the next writer sees",
   { timeout: 60_000 },
   async () => {
-    const region = DataRegion.create(16 * MiB);
-    region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
-    const a = writerBuffers(16 * MiB);
-    const b = writerBuffers(16 * MiB);
-    const first = spawnWriter(a);
-    const second = spawnWriter(b);
+    const { region, a, b, first, second } = regionAndTwoWriters(16 * MiB);
     try {
       region.admit(1);
       // It stores values of random sizes, and tries again after every refusal.
@@ -213,12 +220,7 @@ test(
 async function cutOffMidCopy(giveUp: (region: DataRegion) => void): Promise<void> {
   const size = 64 * MiB;
   for (let attempt = 1;; attempt++) {
-    const region = DataRegion.create(size);
-    region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
-    const a = writerBuffers(size);
-    const b = writerBuffers(size);
-    const first = spawnWriter(a);
-    const second = spawnWriter(b);
+    const { region, a, b, first, second } = regionAndTwoWriters(size);
     try {
       await Promise.all([first.ready(), second.ready()]);
       region.admit(1);
@@ -287,12 +289,7 @@ test(
   async () => {
     // A thread descheduled right after it took the lock (growing a slot, say) is fenced; the
     // next writer stores; then the first goes on: length word, copy, publish.
-    const region = DataRegion.create(16 * MiB);
-    region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
-    const a = writerBuffers(16 * MiB);
-    const b = writerBuffers(16 * MiB);
-    const holder = spawnWriter(a);
-    const storer = spawnWriter(b);
+    const { region, a, b, first: holder, second: storer } = regionAndTwoWriters(16 * MiB);
     try {
       region.admit(1);
       holder.activate({
