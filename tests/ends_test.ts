@@ -34,6 +34,12 @@ test("an instance terminated in a busy loop has all it wrote before it out, on s
   assert.equal(r.stderr, "line 3\nline 5\n");
 });
 
+test("an instance whose stdout reader went away goes on: the failed writes do not end it", async () => {
+  const r = await runApp("closed_stdout.ts", {}, 60_000, (_line, child) => child.stdout!.destroy());
+  assert.equal(r.stderr, "instance 1 is still there\n");
+  assert.equal(r.code, 0);
+});
+
 test("register() ends supervision with the exit code of an instance that ends while stopped", async () => {
   const r = await runApp("ends.ts", { SAM_END_MODE: "stopped-exit" });
   assert.deepEqual(r.lines, ["iid 1"]);
