@@ -17,6 +17,11 @@ export function fixture(name: string): string {
   return fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
 }
 
+/** The command line that runs the fixture `name` on the runtime running the tests. */
+export function command(name: string): string[] {
+  return [process.execPath, ...runtime.scriptArgs(fixture(name))];
+}
+
 /**
  * Runs `name` and resolves when its output is closed (so a process it hands over to is
  * waited for too). Killed after `timeoutMs`, which fails the test through its exit code.
@@ -27,7 +32,8 @@ export function runApp(
   timeoutMs = 60_000,
   onLine?: (line: string, child: ChildProcess) => void,
 ): Promise<AppResult> {
-  const child = spawn(process.execPath, runtime.scriptArgs(fixture(name)), {
+  const [executable, ...args] = command(name);
+  const child = spawn(executable, args, {
     env: { ...process.env, ...env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
