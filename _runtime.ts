@@ -5,6 +5,14 @@ import { Buffer } from "node:buffer";
 import { readFileSync, readlinkSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
+/** One look at a thread of this process. */
+export interface ThreadSample {
+  /** CPU time it has used, in ms (10 ms ticks). */
+  cpuMs: number;
+  /** Whether it was running (state R) at that look. */
+  running: boolean;
+}
+
 /** What sam needs from the runtime it runs on. */
 export interface Runtime {
   /** "deno" or "bun". */
@@ -36,8 +44,8 @@ export interface Runtime {
   warmUpOutput(): void;
   /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
   threadId(): number;
-  /** CPU time in ms the thread `tid` of this process has used, or -1 when it is gone. */
-  threadCpuMs(tid: number): number;
+  /** CPU time in ms that thread `tid` of this process has used, and whether it runs now; null once it is gone. */
+  threadSample(tid: number): ThreadSample | null;
   /** The process's full command line (argv[0] first), to start it again; null if unknown. */
   commandLine(): string[] | null;
   /**
@@ -84,13 +92,13 @@ const common = {
       return 0;
     }
   },
-  threadCpuMs(tid: number): number {
+  threadSample(tid: number): ThreadSample | null {
     try {
       // Fields after the command name: state is 0, utime 11, stime 12, in clock ticks of 10 ms.
       const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
-      return (Number(fields[11]) + Number(fields[12])) * 10;
+      return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, running: fields[0] === "R" };
     } catch {
-      return -1;
+      return null;
     }
   },
   commandLine(): string[] | null {

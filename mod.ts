@@ -23,11 +23,9 @@ export { CsError, csErrorName, SamError } from "./errors.ts";
 export { RecoveryPolicy } from "./policy.ts";
 export type { StorableData } from "./_region.ts";
 export type { QuorumSource, SamOptions, SuperviseOptions } from "./options.ts";
+export { dataGetsize, dataRestore, dataStore } from "./data.ts";
+export { addSignalListener, removeSignalListener } from "./signal_listeners.ts";
 export {
-  addSignalListener,
-  dataGetsize,
-  dataRestore,
-  dataStore,
   finalize,
   hcCallbackRegister,
   hcSend,
@@ -35,15 +33,15 @@ export {
   initialize,
   markFailed,
   register,
-  removeSignalListener,
   start,
   stop,
   warnSignalSet,
 } from "./sam.ts";
-export {
-  supervise,
-  Supervisor,
-  type SupervisorEnd,
-  type SupervisorState,
-  type SupervisorStatus,
-} from "./supervisor.ts";
+export { supervise, Supervisor } from "./supervisor.ts";
+export type {
+  SupervisorEnd,
+  SupervisorEventDetails,
+  SupervisorEventMap,
+  SupervisorState,
+  SupervisorStatus,
+} from "./events.ts";

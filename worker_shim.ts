@@ -9,36 +9,16 @@ import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { inspect } from "node:util";
 import { setInstanceContext } from "./_context.ts";
+import { ACTIVATE_GO, ACTIVATE_WAITING, INST_ACTIVATE, INST_ID } from "./_layout.ts";
 import {
-  ACTIVATE_GO,
-  ACTIVATE_WAITING,
-  FLAG_ENDED,
-  INST_ACTIVATE,
-  INST_END_SEEN,
-  INST_EVENT_SEQ,
-  INST_EXIT_CODE,
-  INST_FLAGS,
-  INST_ID,
-} from "./_layout.ts";
-import { DataRegion, type DataRegionHandles } from "./_region.ts";
+  announceEnd,
+  type InstanceData,
+  isSignalMessage,
+  type ThreadMessage,
+} from "./_protocol.ts";
+import { DataRegion } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber } from "./_signals.ts";
-
-/** What the supervisor gives every Worker it starts. */
-interface InstanceData {
-  mainModule: string;
-  /** The instance block (see _layout.ts). */
-  block: SharedArrayBuffer;
-  /** The data region this Worker acts on once activated (a standby's is prepared ahead). */
-  region: DataRegionHandles;
-  timeInterval: number;
-  recoveryPolicy: number;
-}
-
-interface SignalMessage {
-  type: "signal";
-  signal: string;
-}
 
 const data = workerData as InstanceData;
 const block = new Int32Array(data.block);
@@ -49,23 +29,15 @@ const ACTIVATION_WAIT_MS = 1000;
 const signalListeners = new Map<number, Set<() => void>>();
 // The supervisor learns this thread's id from this first message, sent before the
 // application can run (so that it cannot be forged).
-parentPort!.postMessage({ type: "thread", threadId: runtime.threadId() });
+const hello: ThreadMessage = { type: "thread", threadId: runtime.threadId() };
+parentPort!.postMessage(hello);
 
 /**
  * Tells the supervisor that this instance's JavaScript has ended, before the runtime tears
- * the Worker down (which takes milliseconds): the exit code first, then the flag that
- * publishes it, then a wake-up. Then it waits until the supervisor has acted on it: tearing
- * down right away delayed the main thread's wake-up by 0.2-2 ms (measured on Bun 1.4.5 and
- * Deno 2.9.6), and the next instance with it.
+ * the Worker down (which takes a while), and waits until it has acted on that.
  */
 function ended(code: number): void {
-  if (Atomics.load(block, INST_FLAGS) & FLAG_ENDED) return;
-  Atomics.store(block, INST_EXIT_CODE, code);
-  Atomics.or(block, INST_FLAGS, FLAG_ENDED);
-  Atomics.add(block, INST_EVENT_SEQ, 1);
-  Atomics.notify(block, INST_EVENT_SEQ);
-  // "ok" (seen), "not-equal" (seen before) and "timed-out" (a busy supervisor) all mean: go on.
-  Atomics.wait(block, INST_END_SEEN, 0, END_SEEN_WAIT_MS);
+  announceEnd(block, code, END_SEEN_WAIT_MS);
 }
 
 runtime.prepareInstanceGlobals(ended);
@@ -93,8 +65,8 @@ function uncaughtText(error: unknown): string {
 
 // An uncaught error or unhandled rejection ends the instance with code 1, as it ends a
 // program; the runtimes differ here inside a Worker, so the shim decides. The error goes to
-// process.stderr, behind the instance's own output, as a stack: console.error(error) took
-// 3 ms on Bun (with a code excerpt) and 0.6 ms on Deno, before the next instance could start.
+// process.stderr, behind the instance's own output, as a stack: console.error(error) costs
+// far more (Bun prints a code excerpt), before the next instance could start.
 function fail(error: unknown): void {
   process.stderr.write(uncaughtText(error) + "\n");
   process.exit(1);
@@ -103,14 +75,14 @@ process.on("uncaughtException", fail);
 process.on("unhandledRejection", fail);
 
 const port = parentPort!;
-port.on("message", (message: SignalMessage) => {
-  if (message.type !== "signal") return;
+port.on("message", (message: unknown) => {
+  if (!isSignalMessage(message)) return;
   for (const fn of signalListeners.get(signalNumber(message.signal)) ?? []) fn();
 });
 
 /**
- * Waits to be activated. Through shared memory rather than a message: a message takes
- * 0.5 ms (Bun) to 1.1 ms (Deno) to arrive, a notify 0.05 ms. Blocking is fine here, as a
+ * Waits to be activated. Through shared memory rather than a message, which takes far longer
+ * to arrive than a notify. Blocking is fine here, as a
  * waiting Worker has nothing else to do; the turn of the event loop between waits is where
  * Deno's terminate() gets through.
  */
@@ -149,8 +121,8 @@ function activate(id: number): void {
 
 // A standby loads the library ahead and runs its first calls and its console once, so that
 // a recovery only imports the application.
-Promise.all([import("./mod.ts"), import("./sam.ts")]).then(([, sam]) => {
-  sam._warmUp();
+Promise.all([import("./mod.ts"), import("./_warm_up.ts")]).then(([, { warmUp }]) => {
+  warmUp();
   runtime.warmUpOutput();
   awaitActivation();
 }, fail);

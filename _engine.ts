@@ -1,0 +1,443 @@
+// The supervisor's engine: the lifecycle of supervision, one state value written by one
+// method, and the one entry every end of an instance goes through. What to do comes from the
+// pure functions of _recovery.ts; timing, the standby, the record, quorum and the hand-over
+// each have a file of their own.
+import { monotonicNs } from "./_clock.ts";
+import type { HandOverStrategy } from "./_handover.ts";
+import { HealthTimer } from "./_health.ts";
+import { Instance, type InstanceOwner } from "./_instance.ts";
+import { HC_STARTED, INST_HC_STATE } from "./_layout.ts";
+import { confirmEnd } from "./_protocol.ts";
+import { type QuorumWatch, watchQuorum } from "./_quorum.ts";
+import { type RecordSink, sameRecord, type StateRecord } from "./_record.ts";
+import {
+  decideAfterEnd,
+  DEFAULT_RESTART_LIMITS,
+  endCode,
+  type EndDecision,
+  type EndReason,
+  escalate,
+  planRestart,
+  type RestartLimits,
+} from "./_recovery.ts";
+import type { DataRegion } from "./_region.ts";
+import { SIGKILL, signalName } from "./_signals.ts";
+import { Standby } from "./_standby.ts";
+import { type ThreadVerdict, watchThread } from "./_thread_watch.ts";
+import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "./events.ts";
+import type { QuorumSource, SuperviseOptions } from "./options.ts";
+import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
+
+/** How a terminated thread is watched: its verdict comes after at most the grace. */
+const THREAD_WATCH = { graceMs: 500, pollMs: 10, spinMs: 30 };
+/** How often at most the record's last_updated is rewritten for new health checks. */
+const LAST_UPDATED_EVERY_MS = 100;
+/** How long the end of an instance (or of supervision) waits for its Worker's last output. */
+const EXIT_FLUSH_MS = 1000;
+/** End reasons that leave libsam's record as failed. */
+const FAILED: ReadonlySet<EndReason> = new Set(["failed", "quit", "restart-limit"]);
+
+/** Why the supervisor gives an instance up. */
+type Cause = "deadline" | "stop" | "quorum" | "mark-failed" | "finish" | "hand-over";
+
+/** The lifecycle of supervision. */
+type Supervision =
+  | { state: "starting" }
+  | { state: "running"; current: Instance; stopping: boolean }
+  | { state: "restart-delay"; timer: ReturnType<typeof setTimeout> }
+  | { state: "handing-over"; stopping: boolean }
+  | { state: "ended"; end: SupervisorEnd };
+
+/** Everything an engine is started with. */
+export interface EngineConfig {
+  /** URL of the application module. */
+  module: string;
+  /** Authoritative time interval, policy and options. */
+  options: SuperviseOptions;
+  region: DataRegion;
+  warnSignal: number;
+  /** Id of the first instance (above 1 after a hand-over). */
+  firstId: number;
+  restartAges: readonly number[];
+  stuckThreads: number;
+  sinks: RecordSink[];
+  quorum: { source: QuorumSource; owned: boolean } | undefined;
+  /** How to hand over when a thread spins on; null to go on beside it. */
+  handOver: HandOverStrategy | null;
+  emit<K extends keyof SupervisorEventDetails>(type: K, detail: SupervisorEventDetails[K]): void;
+}
+
+/** Runs supervision: instances one after another, as the policy says. */
+export class Engine implements InstanceOwner {
+  readonly #config: EngineConfig;
+  readonly #interval: number;
+  readonly #limits: RestartLimits;
+  readonly #standby: Standby;
+  readonly #quorum: QuorumWatch | undefined;
+  #supervision: Supervision = { state: "starting" };
+  #policy: number;
+  #warnSignal: number;
+  #lastId: number;
+  #lastCode = 0;
+  #restartTimes: readonly number[];
+  #stuckThreads: number;
+  #health: HealthTimer | null = null;
+  #record: StateRecord | null = null;
+  #recordId = 0;
+  #recordWrittenAt = 0;
+  #resolveDone!: (end: SupervisorEnd) => void;
+  /** Resolves when supervision ends. */
+  readonly done: Promise<SupervisorEnd> = new Promise((resolve) => this.#resolveDone = resolve);
+
+  constructor(config: EngineConfig) {
+    this.#config = config;
+    const { options } = config;
+    this.#interval = options.timeInterval;
+    this.#policy = options.recoveryPolicy;
+    this.#warnSignal = config.warnSignal;
+    this.#lastId = config.firstId - 1;
+    const now = performance.now();
+    this.#restartTimes = config.restartAges.map((age) => now - age);
+    this.#stuckThreads = config.stuckThreads;
+    this.#limits = {
+      maxRestarts: options.maxRestarts ?? DEFAULT_RESTART_LIMITS.maxRestarts,
+      restartWindow: options.restartWindow ?? DEFAULT_RESTART_LIMITS.restartWindow,
+      restartDelay: options.restartDelay ?? DEFAULT_RESTART_LIMITS.restartDelay,
+      restartDelayMax: options.restartDelayMax ?? DEFAULT_RESTART_LIMITS.restartDelayMax,
+    };
+    this.#standby = new Standby(
+      () => this.#spawn(config.region.nextHandles),
+      options.standby ?? true,
+    );
+    const q = config.quorum;
+    this.#quorum = q && watchQuorum(q.source, (quorate) => this.#quorumChanged(quorate), q.owned);
+  }
+
+  /** The one writer of the lifecycle. */
+  #to(next: Supervision): void {
+    const from = this.#supervision;
+    if (from.state === "restart-delay") clearTimeout(from.timer);
+    this.#supervision = next;
+  }
+
+  /** Starts the first instance. */
+  begin(): void {
+    if (this.#supervision.state === "starting") this.#startNext();
+  }
+
+  /** libsam's record as it stands, plus sam's counters. */
+  get status(): SupervisorStatus {
+    const s = this.#supervision;
+    let state: SupervisorStatus["state"] = "stopped";
+    if (s.state === "ended" && FAILED.has(s.end.reason)) state = "failed";
+    if (s.state === "running") {
+      const p = s.current.phase;
+      if (p.phase === "checking" || p.phase === "warned") state = "running";
+      if (p.phase === "registered" && p.waitingForQuorum) state = "waiting for quorum";
+    }
+    const last = this.#health?.lastCheck ?? 0;
+    const lastUpdated = last === 0 ? 0 : monotonicNs(last);
+    return {
+      instanceId: this.#lastId,
+      state,
+      recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
+      pollPeriod: this.#interval,
+      lastUpdated,
+      poll_period: this.#interval,
+      last_updated: lastUpdated,
+      restarts: Math.max(0, this.#lastId - this.#config.firstId),
+      stuckThreads: this.#stuckThreads,
+    };
+  }
+
+  /** Ends supervision gracefully: warn, wait, kill the current instance. */
+  stop(): Promise<SupervisorEnd> {
+    const s = this.#supervision;
+    if (s.state === "running") {
+      // An instance about to start (stopped from an "instance" listener) starts and is
+      // stopped like any other, so that it too reports its end.
+      this.#to({ ...s, stopping: true });
+      if (s.current.live) this.#giveUp(s.current, "stop");
+    } else if (s.state === "handing-over") {
+      this.#to({ ...s, stopping: true });
+    } else {
+      // Between instances (a restart delay): the one that ended last gives the code.
+      this.#finish(this.#lastCode, "stopped");
+    }
+    return this.done;
+  }
+
+  #spawn(region: DataRegion["handles"]): Instance {
+    const config = {
+      module: this.#config.module,
+      timeInterval: this.#interval,
+      recoveryPolicy: this.#policy,
+    };
+    return new Instance(config, region, this);
+  }
+
+  #startNext(): void {
+    const id = ++this.#lastId;
+    const region = this.#config.region;
+    let inst = this.#standby.take(region.header.buffer as SharedArrayBuffer);
+    try {
+      inst ??= this.#spawn(region.handles);
+    } catch (error) {
+      // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
+      console.error(`sam: cannot start instance ${id}: ${error}`);
+      return this.#finish(1, "failed");
+    }
+    region.admit(id);
+    this.#to({ state: "running", current: inst, stopping: false });
+    this.#health = new HealthTimer(inst.block, this.#interval, {
+      onCheck: (at) => this.#healthChecked(at),
+      onLate: () => this.#late(inst),
+    });
+    // Announced before it runs: once activated, an instance may end before this thread gets
+    // the CPU back, and its events must come after these.
+    this.#config.emit("instance", { id });
+    if (id > this.#config.firstId) this.#config.emit("restart", { id });
+    const s = this.#supervision;
+    if (s.state !== "running" || s.current !== inst) return inst.dismiss(); // a listener ended it
+    inst.activate(id, this.#warnSignal, this.#quorum?.quorate ?? true);
+    this.#writeRecord();
+    if (s.stopping) this.#giveUp(inst, "stop");
+  }
+
+  // ---- What instances tell (InstanceOwner) ----
+
+  registered(inst: Instance): void {
+    this.#config.emit("registered", { id: inst.id });
+    this.#standby.prepareSoon();
+  }
+
+  checking(_inst: Instance, started: boolean): void {
+    if (started) this.#health?.start(); // start() counts as a health check
+    else this.#health?.stop();
+  }
+
+  markedFailed(inst: Instance): void {
+    // A hostile instance can raise the flag without the CMAP flag; it means nothing then.
+    if ((this.#policy & RecoveryPolicy.CMAP) === 0) return;
+    this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
+    this.#terminate(inst, 128 + SIGKILL, "mark-failed");
+  }
+
+  ended(inst: Instance, code: number): void {
+    this.#end(inst, code, "itself", null);
+  }
+
+  changed(_inst: Instance): void {
+    this.#writeRecord();
+  }
+
+  lost(inst: Instance): void {
+    this.#standby.lost(inst);
+  }
+
+  // ---- Health, quorum, warning ----
+
+  #healthChecked(at: number): void {
+    if (at - this.#recordWrittenAt >= LAST_UPDATED_EVERY_MS) this.#writeRecord();
+  }
+
+  #late(inst: Instance): void {
+    this.#config.emit("late", { id: inst.id });
+    this.#giveUp(inst, "deadline");
+  }
+
+  #quorumChanged(quorate: boolean): void {
+    this.#config.emit("quorum", { quorate });
+    const s = this.#supervision;
+    if (s.state !== "running" || !s.current.live) return;
+    s.current.setQuorate(quorate);
+    // Losing quorum while started is a failure (sam_initialize(3)).
+    if (!quorate && s.current.phase.phase === "checking") this.#giveUp(s.current, "quorum");
+  }
+
+  /** Warn, wait, kill: the deadline, stop() and quorum loss all come here. */
+  #giveUp(inst: Instance, cause: Cause): void {
+    if (inst.phase.phase === "warned") return;
+    const signo = inst.warnSignal(this.#warnSignal);
+    const decision = escalate(signo, inst.listens(signo), this.#interval);
+    if (decision.action === "terminate") return this.#terminate(inst, decision.code, cause);
+    this.#health?.stop();
+    inst.warn(signo, this.#interval, () => this.#terminate(inst, 128 + SIGKILL, cause));
+    this.#config.emit("warning", { id: inst.id, signal: signalName(signo)! });
+  }
+
+  #terminate(inst: Instance, code: number, cause: Cause): void {
+    this.#end(inst, code, "supervisor", cause);
+  }
+
+  // ---- The one entry of every end ----
+
+  #end(inst: Instance, rawCode: number, by: "itself" | "supervisor", cause: Cause | null): void {
+    if (!inst.live) return;
+    try {
+      const id = inst.id;
+      // Exit codes are 8 bits, as a shell sees them.
+      const code = rawCode & 0xff;
+      const checking = by === "supervisor" ||
+        Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+      this.#health?.stop();
+      const { region, emit } = this.#config;
+      if (by === "supervisor") {
+        // Fenced first, so that nothing the instance still does can land.
+        region.fence(id);
+        // Announced before terminate(): Deno emits the Worker's "exit" inside that call.
+        emit("terminated", { id, code });
+        inst.end(code, by);
+        void inst.worker.terminate();
+        this.#watch(inst);
+      } else {
+        inst.end(code, by);
+        // It said it ended; should its Worker not finish by itself, it is ended all the same.
+        this.#afterExit(inst, () => {}, () => void inst.worker.terminate());
+      }
+      this.#lastCode = code;
+      this.#warnSignal = inst.warnSignal(this.#warnSignal);
+      // The next instance gets memory this one never saw; a broken header cannot be trusted.
+      const corrupt = !region.rehome(this.#lastId);
+      if (corrupt) emit("corrupt", { id });
+      emit("exit", { id, code });
+      const s = this.#supervision;
+      if (s.state !== "running") return; // handing over, or supervision already ended
+      this.#act(
+        code,
+        decideAfterEnd({
+          checking,
+          corrupt,
+          markedFailed: cause === "mark-failed",
+          stopping: s.stopping,
+          restart: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART,
+        }),
+      );
+    } finally {
+      // Acted on (the next instance, if any, is activated): the ended one may print its last
+      // output and tear down now, without delaying the next one's start.
+      confirmEnd(inst.block);
+    }
+  }
+
+  #act(code: number, decision: EndDecision): void {
+    if (decision.action === "finish") {
+      return this.#finish(endCode(decision.reason, code), decision.reason);
+    }
+    const plan = planRestart(this.#restartTimes, performance.now(), this.#limits);
+    if (plan.action === "give-up") {
+      console.error(
+        `sam: instance ${this.#lastId} failed with code ${code} after ${plan.recent} restarts within ${this.#limits.restartWindow} ms; maxRestarts is ${this.#limits.maxRestarts}, giving up`,
+      );
+      return this.#finish(endCode("restart-limit", code), "restart-limit");
+    }
+    this.#restartTimes = plan.history;
+    if (plan.delay === 0) return this.#startNext();
+    this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), plan.delay) });
+  }
+
+  /** Calls `exited` once the Worker exited, or `late` (then `exited`) after EXIT_FLUSH_MS. */
+  #afterExit(inst: Instance, exited: () => void, late: () => void): void {
+    if (inst.exitCode !== null) return exited();
+    const timer = setTimeout(() => {
+      late();
+      exited();
+    }, EXIT_FLUSH_MS);
+    inst.worker.once("exit", () => {
+      clearTimeout(timer);
+      exited();
+    });
+  }
+
+  // ---- Threads the runtime did not stop, and the hand-over ----
+
+  #watch(inst: Instance): void {
+    const threadId = inst.threadId;
+    if (threadId <= 0) return;
+    const id = inst.id;
+    void watchThread(threadId, THREAD_WATCH).then((verdict: ThreadVerdict) => {
+      if (verdict === "stopped") return this.#config.emit("thread-stopped", { id, threadId });
+      this.#stuckThreads++;
+      const spinning = verdict === "spinning";
+      this.#config.emit("stuck-thread", { id, threadId, spinning });
+      if (spinning && this.#config.handOver !== null) void this.#handOver(this.#config.handOver);
+    });
+  }
+
+  async #handOver(strategy: HandOverStrategy): Promise<void> {
+    const s = this.#supervision;
+    if (s.state === "ended" || s.state === "handing-over") return;
+    const stopping = s.state === "running" && s.stopping;
+    this.#to({ state: "handing-over", stopping });
+    if (s.state === "running") this.#terminate(s.current, 128 + SIGKILL, "hand-over");
+    let data: Uint8Array = new Uint8Array(0);
+    try {
+      data = this.#config.region.snapshot();
+    } catch {
+      // A corrupt region is carried over as empty, as after any corrupt header.
+    }
+    const now = performance.now();
+    const handedOver = await strategy.handOver({
+      nextId: this.#lastId + 1,
+      warnSignal: this.#warnSignal,
+      restartAges: this.#restartTimes.map((t) => now - t),
+      stuckThreads: this.#stuckThreads,
+      data,
+    });
+    if (handedOver) return this.#finish(0, "respawned");
+    // No new image: go on here, with the stuck thread counted in status.
+    const after = this.#supervision;
+    if (after.state !== "handing-over") return;
+    if (after.stopping) return this.#finish(this.#lastCode, "stopped");
+    this.#startNext();
+  }
+
+  // ---- The record and the end of supervision ----
+
+  /**
+   * Writes the record: whole when it (or the instance) changed, with a `status` event; only
+   * its last_updated when just that moved.
+   */
+  #writeRecord(): void {
+    const status = this.status;
+    const record: StateRecord = {
+      recovery: status.recovery,
+      pollPeriod: status.pollPeriod,
+      lastUpdated: status.lastUpdated,
+      state: status.state,
+    };
+    const previous = this.#record;
+    const whole = !sameRecord(previous, record) || this.#recordId !== status.instanceId;
+    if (!whole && previous?.lastUpdated === record.lastUpdated) return;
+    this.#record = record;
+    this.#recordId = status.instanceId;
+    this.#recordWrittenAt = performance.now();
+    if (whole) this.#config.emit("status", { status });
+    for (const sink of this.#config.sinks) sink.write(record, whole);
+  }
+
+  #finish(code: number, reason: EndReason): void {
+    const s = this.#supervision;
+    if (s.state === "ended") return;
+    const end: SupervisorEnd = { code, reason };
+    this.#to({ state: "ended", end });
+    this.#quorum?.close();
+    this.#standby.close();
+    const current = s.state === "running" ? s.current : null;
+    if (current?.live) this.#terminate(current, 128 + SIGKILL, "finish");
+    // libsam's record: left as failed when supervision ends by recovery under quit, removed
+    // when it ends with health checking stopped.
+    this.#writeRecord();
+    if (!FAILED.has(reason) && reason !== "respawned") {
+      for (const sink of this.#config.sinks) sink.remove();
+    }
+    const announce = () => {
+      this.#config.emit("end", end);
+      this.#resolveDone(end);
+    };
+    // An instance that said it ended may still be flushing its output: let its Worker finish
+    // first (for at most EXIT_FLUSH_MS, as a stuck thread never does), then end.
+    if (current === null) return announce();
+    this.#afterExit(current, announce, () => {});
+  }
+}

@@ -1,0 +1,30 @@
+// register() on the main thread: this thread becomes the supervisor of the program, run again
+// in Workers. Loaded only there, so that an instance never loads the supervisor.
+import { runtime } from "./_runtime.ts";
+import { signalNumber } from "./_signals.ts";
+import type { DataRegion } from "./_region.ts";
+import type { SuperviseOptions } from "./options.ts";
+import { _openSupervisor } from "./supervisor.ts";
+
+/**
+ * Supervises `module` from this main thread and ends the process with the exit code of
+ * supervision: the last instance's, or 128 + the signal that stopped it.
+ */
+export function superviseMainThread(
+  module: string,
+  options: SuperviseOptions,
+  region: DataRegion,
+  warnSignal: number,
+): void {
+  const supervisor = _openSupervisor({ module, options, region, warnSignal, mainThread: true });
+  // SIGINT or SIGTERM to the process stops supervision the graceful way; the process then
+  // exits as a shell reports a signalled process.
+  let signalled = 0;
+  for (const name of ["SIGINT", "SIGTERM"]) {
+    runtime.addProcessSignalListener(name, () => {
+      signalled ||= signalNumber(name);
+      void supervisor.stop();
+    });
+  }
+  void supervisor.done.then((end) => runtime.exit(signalled ? 128 + signalled : end.code));
+}

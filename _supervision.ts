@@ -1,0 +1,51 @@
+// Puts an engine together from what supervise() or the main thread's register() was given:
+// the state a hand-over carried in, the record's sinks, the quorum source and the hand-over
+// strategy. Loaded only where supervision runs, never in an instance.
+import { Engine, type EngineConfig } from "./_engine.ts";
+import { fileSink } from "./_record_file.ts";
+import type { RecordSink } from "./_record.ts";
+import type { DataRegion } from "./_region.ts";
+import { respawn, takeRespawnedState } from "./_respawn.ts";
+import { SUPERVISOR_HOLDER } from "./_layout.ts";
+import type { SuperviseOptions } from "./options.ts";
+import { RecoveryPolicy } from "./policy.ts";
+
+/** What supervision is started with. */
+export interface SupervisionSpec {
+  /** URL of the application module. */
+  module: string;
+  /** Authoritative time interval, policy and options. */
+  options: SuperviseOptions;
+  /** The stored data, with what the first instance restores. */
+  region: DataRegion;
+  warnSignal: number;
+  /** The libsam style: the program's main thread supervises itself (and may hand over). */
+  mainThread: boolean;
+}
+
+/** An engine for `spec`, not yet begun; `emit` dispatches its events. */
+export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]): Engine {
+  const { options, region } = spec;
+  const resumed = spec.mainThread ? takeRespawnedState() : null;
+  if (resumed !== null) region.store(SUPERVISOR_HOLDER, resumed.data, false);
+  const cmap = (options.recoveryPolicy & RecoveryPolicy.CMAP) !== 0;
+  const sinks: RecordSink[] = [];
+  if (cmap && options.stateFile !== undefined) sinks.push(fileSink(options.stateFile));
+  const quorum = (options.recoveryPolicy & RecoveryPolicy.QUORUM) && options.quorum
+    ? { source: options.quorum, owned: false }
+    : undefined;
+  const handsOver = spec.mainThread && (options.respawnOnStuckThread ?? true);
+  return new Engine({
+    module: spec.module,
+    options,
+    region,
+    warnSignal: resumed?.warnSignal ?? spec.warnSignal,
+    firstId: resumed?.nextId ?? 1,
+    restartAges: resumed?.restartAges ?? [],
+    stuckThreads: resumed?.stuckThreads ?? 0,
+    sinks,
+    quorum,
+    handOver: handsOver ? respawn : null,
+    emit,
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * The libsam-style data calls: bytes stored by one instance and restored by the next, kept by
+ * the supervisor in shared memory (libsam's `sam_data_*`).
+ *
+ * @module
+ */
+import { acting, api, IN_USE, requireState } from "./_api_state.ts";
+import { instanceContext } from "./_context.ts";
+import { SUPERVISOR_HOLDER } from "./_layout.ts";
+import { describe, type StorableData, toBytes } from "./_region.ts";
+import { CsError, SamError } from "./errors.ts";
+
+/**
+ * Stores bytes that survive into the next instance (libsam's `sam_data_store`): a
+ * lock-protected copy into shared memory. A store cut off at any point leaves the previous
+ * value whole. `null` deletes. In an instance before `register()` it is a replay: checked,
+ * but nothing is stored.
+ *
+ * @param data The bytes, or null to delete.
+ * @throws {SamError} `CS_ERR_BAD_HANDLE` unless initialized; `CS_ERR_INVALID_PARAM` when
+ *   `data` is not bytes; `CS_ERR_NO_MEMORY` when larger than `maxDataSize`.
+ *
+ * @example
+ * ```ts
+ * import * as sam from "jsr:@x/sam";
+ * sam.dataStore(new TextEncoder().encode(JSON.stringify({ count: 42 })));
+ * ```
+ */
+export function dataStore(data: StorableData): void {
+  requireState("dataStore()", IN_USE);
+  const bytes = data === null ? null : toBytes(data);
+  const context = instanceContext();
+  if (context === undefined) return api.mainRegion!.store(SUPERVISOR_HOLDER, bytes, false);
+  // Before register() a replay: checked, but nothing is stored.
+  if (!acting()) return context.region.checkFits(bytes);
+  context.region.store(context.id, bytes);
+}
+
+/**
+ * The size in bytes of the stored data (libsam's `sam_data_getsize`).
+ *
+ * @returns The number of bytes stored; 0 when nothing is.
+ * @throws {SamError} `CS_ERR_BAD_HANDLE` unless initialized.
+ *
+ * @example
+ * ```ts
+ * import * as sam from "jsr:@x/sam";
+ * const buffer = new Uint8Array(sam.dataGetsize());
+ * ```
+ */
+export function dataGetsize(): number {
+  requireState("dataGetsize()", IN_USE);
+  const context = instanceContext();
+  return context === undefined
+    ? api.mainRegion!.size(SUPERVISOR_HOLDER, false)
+    : context.region.size(context.id);
+}
+
+/**
+ * Copies the stored data out (libsam's `sam_data_restore`).
+ *
+ * @param into Where to copy; must hold at least `dataGetsize()` bytes. A new array when omitted.
+ * @returns Exactly the stored bytes: a view of `into` when given.
+ * @throws {SamError} `CS_ERR_INVALID_PARAM` when `into` is not a Uint8Array or too small;
+ *   `CS_ERR_BAD_HANDLE` unless initialized.
+ *
+ * @example
+ * ```ts
+ * import * as sam from "jsr:@x/sam";
+ * const saved = sam.dataRestore();
+ * const state = saved.length ? JSON.parse(new TextDecoder().decode(saved)) : { count: 0 };
+ * ```
+ */
+export function dataRestore(into?: Uint8Array): Uint8Array {
+  if (into !== undefined && !(into instanceof Uint8Array)) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `into must be a Uint8Array, not ${describe(into)}`,
+    );
+  }
+  requireState("dataRestore()", IN_USE);
+  const context = instanceContext();
+  return context === undefined
+    ? api.mainRegion!.restore(SUPERVISOR_HOLDER, into, false)
+    : context.region.restore(context.id, into);
+}
