@@ -9,7 +9,7 @@ import { Instance, type InstanceOwner } from "./_instance.ts";
 import { HC_STARTED, INST_HC_STATE } from "./_layout.ts";
 import { confirmEnd } from "./_protocol.ts";
 import { type QuorumWatch, watchQuorum } from "./_quorum.ts";
-import { type RecordSink, sameRecord, type StateRecord } from "./_record.ts";
+import { RecordKeeper, type RecordSink } from "./_record.ts";
 import {
   decideAfterEnd,
   DEFAULT_RESTART_LIMITS,
@@ -82,9 +82,7 @@ export class Engine implements InstanceOwner {
   #restartTimes: readonly number[];
   #stuckThreads: number;
   #health: HealthTimer | null = null;
-  #record: StateRecord | null = null;
-  #recordId = 0;
-  #recordWrittenAt = 0;
+  readonly #records: RecordKeeper;
   #resolveDone!: (end: SupervisorEnd) => void;
   /** Resolves when supervision ends. */
   readonly done: Promise<SupervisorEnd> = new Promise((resolve) => this.#resolveDone = resolve);
@@ -109,6 +107,7 @@ export class Engine implements InstanceOwner {
       () => this.#spawn(config.region.nextHandles),
       options.standby ?? true,
     );
+    this.#records = new RecordKeeper(config.sinks, (status) => config.emit("status", { status }));
     const q = config.quorum;
     this.#quorum = q && watchQuorum(q.source, (quorate) => this.#quorumChanged(quorate), q.owned);
   }
@@ -238,7 +237,7 @@ export class Engine implements InstanceOwner {
   // ---- Health, quorum, warning ----
 
   #healthChecked(at: number): void {
-    if (at - this.#recordWrittenAt >= LAST_UPDATED_EVERY_MS) this.#writeRecord();
+    if (at - this.#records.writtenAt >= LAST_UPDATED_EVERY_MS) this.#writeRecord();
   }
 
   #late(inst: Instance): void {
@@ -293,7 +292,7 @@ export class Engine implements InstanceOwner {
       } else {
         inst.end(code, by);
         // It said it ended; should its Worker not finish by itself, it is ended all the same.
-        this.#afterExit(inst, () => {}, () => void inst.worker.terminate());
+        inst.afterExit(EXIT_FLUSH_MS, () => {}, () => void inst.worker.terminate());
       }
       this.#lastCode = code;
       this.#warnSignal = inst.warnSignal(this.#warnSignal);
@@ -334,19 +333,6 @@ export class Engine implements InstanceOwner {
     this.#restartTimes = plan.history;
     if (plan.delay === 0) return this.#startNext();
     this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), plan.delay) });
-  }
-
-  /** Calls `exited` once the Worker exited, or `late` (then `exited`) after EXIT_FLUSH_MS. */
-  #afterExit(inst: Instance, exited: () => void, late: () => void): void {
-    if (inst.exitCode !== null) return exited();
-    const timer = setTimeout(() => {
-      late();
-      exited();
-    }, EXIT_FLUSH_MS);
-    inst.worker.once("exit", () => {
-      clearTimeout(timer);
-      exited();
-    });
   }
 
   // ---- Threads the runtime did not stop, and the hand-over ----
@@ -394,26 +380,8 @@ export class Engine implements InstanceOwner {
 
   // ---- The record and the end of supervision ----
 
-  /**
-   * Writes the record: whole when it (or the instance) changed, with a `status` event; only
-   * its last_updated when just that moved.
-   */
   #writeRecord(): void {
-    const status = this.status;
-    const record: StateRecord = {
-      recovery: status.recovery,
-      pollPeriod: status.pollPeriod,
-      lastUpdated: status.lastUpdated,
-      state: status.state,
-    };
-    const previous = this.#record;
-    const whole = !sameRecord(previous, record) || this.#recordId !== status.instanceId;
-    if (!whole && previous?.lastUpdated === record.lastUpdated) return;
-    this.#record = record;
-    this.#recordId = status.instanceId;
-    this.#recordWrittenAt = performance.now();
-    if (whole) this.#config.emit("status", { status });
-    for (const sink of this.#config.sinks) sink.write(record, whole);
+    this.#records.write(this.status);
   }
 
   #finish(code: number, reason: EndReason): void {
@@ -429,7 +397,7 @@ export class Engine implements InstanceOwner {
     // when it ends with health checking stopped.
     this.#writeRecord();
     if (!FAILED.has(reason) && reason !== "respawned") {
-      for (const sink of this.#config.sinks) sink.remove();
+      this.#records.remove();
     }
     const announce = () => {
       this.#config.emit("end", end);
@@ -438,6 +406,6 @@ export class Engine implements InstanceOwner {
     // An instance that said it ended may still be flushing its output: let its Worker finish
     // first (for at most EXIT_FLUSH_MS, as a stuck thread never does), then end.
     if (current === null) return announce();
-    this.#afterExit(current, announce, () => {});
+    current.afterExit(EXIT_FLUSH_MS, announce, () => {});
   }
 }

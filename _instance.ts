@@ -190,6 +190,19 @@ export class Instance {
     this.#to({ phase: "ended", id: this.id, code, by });
   }
 
+  /** Calls `exited` once the Worker exited, or `late` (then `exited`) after `ms`. */
+  afterExit(ms: number, exited: () => void, late: () => void): void {
+    if (this.exitCode !== null) return exited();
+    const timer = setTimeout(() => {
+      late();
+      exited();
+    }, ms);
+    this.worker.once("exit", () => {
+      clearTimeout(timer);
+      exited();
+    });
+  }
+
   /** Follows what the instance publishes (register, start, stop, markFailed, its end). */
   #follow(): void {
     let handled = Number.NaN;

@@ -1,5 +1,6 @@
 // libsam's state record (its cmap keys under resources.process.<pid>.) and where it goes. A
 // sink is one place the record is kept: a JSON file today, corosync's cmap beside it.
+import type { SupervisorStatus } from "./events.ts";
 
 /** libsam's state values, as written in its record. */
 export type RecordState = "stopped" | "running" | "failed" | "waiting for quorum";
@@ -24,7 +25,49 @@ export interface RecordSink {
 }
 
 /** Whether two records differ in more than `lastUpdated`. */
-export function sameRecord(a: StateRecord | null, b: StateRecord): boolean {
+function sameRecord(a: StateRecord | null, b: StateRecord): boolean {
   return a !== null && a.state === b.state && a.recovery === b.recovery &&
     a.pollPeriod === b.pollPeriod;
+}
+
+/** Keeps the record in its sinks, written only when it changed. */
+export class RecordKeeper {
+  readonly #sinks: readonly RecordSink[];
+  readonly #changed: (status: SupervisorStatus) => void;
+  #record: StateRecord | null = null;
+  #instanceId = 0;
+  /** When the record was last written (performance.now() ms). */
+  writtenAt = 0;
+
+  /** `changed` hears of every change of the record or of the instance. */
+  constructor(sinks: readonly RecordSink[], changed: (status: SupervisorStatus) => void) {
+    this.#sinks = sinks;
+    this.#changed = changed;
+  }
+
+  /**
+   * Writes the record of `status`: whole when it (or the instance) changed, only its
+   * last_updated when just that moved, and nothing otherwise.
+   */
+  write(status: SupervisorStatus): void {
+    const record: StateRecord = {
+      recovery: status.recovery,
+      pollPeriod: status.pollPeriod,
+      lastUpdated: status.lastUpdated,
+      state: status.state,
+    };
+    const previous = this.#record;
+    const whole = !sameRecord(previous, record) || this.#instanceId !== status.instanceId;
+    if (!whole && previous?.lastUpdated === record.lastUpdated) return;
+    this.#record = record;
+    this.#instanceId = status.instanceId;
+    this.writtenAt = performance.now();
+    if (whole) this.#changed(status);
+    for (const sink of this.#sinks) sink.write(record, whole);
+  }
+
+  /** Removes the record from every sink. */
+  remove(): void {
+    for (const sink of this.#sinks) sink.remove();
+  }
 }
