@@ -14,7 +14,8 @@
  * - `nonblocking: true` (Deno) runs the call on another thread and returns a Promise of its
  *   result. Bun has no such calls: there the call runs synchronously on the calling thread
  *   and its result is returned in an already resolved Promise, so a blocking call must not
- *   be made nonblocking on Bun (see {@linkcode ffiNonblocking}).
+ *   be made nonblocking on Bun (see {@linkcode ffiNonblocking}). With `unref: true` as well,
+ *   a pending call does not keep a Deno program alive (see {@linkcode ffiUnrefSupported}).
  *
  * @module
  */
@@ -34,6 +35,13 @@ export interface SymbolSpec {
    * synchronously and the Promise is already resolved.
    */
   nonblocking?: boolean;
+  /**
+   * With `nonblocking` on Deno: a pending call does not keep the program alive (as an
+   * unref'd timer), so a call that waits for an event that may never come (a `poll`) does
+   * not hold up the end of a program that has nothing else to do. It uses Deno's internal
+   * `core.unrefOpPromise`; where that is missing, the call keeps the program alive.
+   */
+  unref?: boolean;
 }
 
 /** An opened shared library and its functions. */
@@ -149,11 +157,33 @@ function _wrapDeno(
       }
       return fn(...args);
     };
+    const unref = spec.unref ? _denoUnrefOpPromise(deno) : undefined;
     out[name] = spec.nonblocking
-      ? (...args: unknown[]) => (call(...args) as Promise<unknown>).then(convert)
+      ? (...args: unknown[]) => {
+        const pending = call(...args) as Promise<unknown>;
+        // Only the op's own promise can be unref'd, not one derived from it.
+        unref?.(pending);
+        return pending.then(convert);
+      }
       : (...args: unknown[]) => convert(call(...args));
   }
   return out;
+}
+
+function _denoUnrefOpPromise(deno: DenoFfi): ((p: Promise<unknown>) => void) | undefined {
+  const d = deno as unknown as Record<symbol | string, any>;
+  const unref = d[d.internal as symbol]?.core?.unrefOpPromise;
+  return typeof unref === "function" ? unref : undefined;
+}
+
+/**
+ * Whether `unref` nonblocking calls really leave a program free to end (Deno with its
+ * internal `core.unrefOpPromise`).
+ *
+ * @returns `true` on a Deno that offers it, `false` elsewhere.
+ */
+export function ffiUnrefSupported(): boolean {
+  return g.Deno !== undefined && _denoUnrefOpPromise(g.Deno) !== undefined;
 }
 
 function _wrapBun(
