@@ -13,6 +13,7 @@ import {
   corosyncUnavailable,
   libsamUnavailable,
   normalizeRecord,
+  startCluster,
   startCorosync,
 } from "./_corosync.ts";
 
@@ -167,6 +168,23 @@ test("when corosync goes away the connections say so, and cmap reconnects once i
   assert.match(cluster.cmapctl(["-b", "resources.process"]), /\.state \(str\) = running\n$/);
   app.send("close");
   assert.equal(await app.exited, 0, app.stderr());
+});
+
+test("three nodes: the node that is cut off goes inquorate, the two others keep quorum", {
+  skip,
+  timeout: 90_000,
+}, async () => {
+  await using cluster = await startCluster();
+  const apps = cluster.nodes.map((node) => node.run(command("corosync_quorum.ts")));
+  for (const app of apps) assert.match(await app.waitForLine("open "), /^open true /);
+  cluster.cut(0);
+  assert.match(await apps[0].waitForLine("change ", 30_000), /^change false /);
+  cluster.heal(0);
+  assert.match(await apps[0].waitForLine("change true", 30_000), /^change true /);
+  for (const app of apps) app.send("close");
+  for (const app of apps) assert.equal(await app.exited, 0, app.stderr());
+  // The two that kept their link never saw quorum go.
+  for (const app of apps.slice(1)) assert.deepEqual(app.lines.slice(1), ["closed"]);
 });
 
 /** Runs libsam_steps with `policy` and `steps`, dumping its record before each step. */
