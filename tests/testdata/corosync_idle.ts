@@ -1,0 +1,6 @@
+// Opens corosync's quorum and never closes it: the program must still end by itself.
+import { CorosyncQuorum } from "../../_corosync.ts";
+
+const quorum = CorosyncQuorum.open();
+quorum.addEventListener("change", () => console.log("change"));
+console.log(`open ${quorum.quorate} ${quorum.wakeMode}`);
