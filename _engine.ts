@@ -21,6 +21,7 @@ import {
   type RestartLimits,
 } from "./_recovery.ts";
 import type { DataRegion } from "./_region.ts";
+import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalName } from "./_signals.ts";
 import { Standby } from "./_standby.ts";
 import { type ThreadVerdict, watchThread } from "./_thread_watch.ts";
@@ -28,8 +29,20 @@ import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "./
 import type { QuorumSource, SuperviseOptions } from "./options.ts";
 import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
 
-/** How a terminated thread is watched: its verdict comes after at most the grace. */
-const THREAD_WATCH = { graceMs: 500, pollMs: 10, spinMs: 30 };
+/**
+ * How a terminated instance's thread is watched. A thread that terminate() stops is gone in
+ * a few ms; one still there after the grace is stuck, and is spinning when it was seen running.
+ */
+const THREAD_WATCH = { graceMs: 50, pollMs: 2, spinMs: 20 };
+/**
+ * Where terminate() may leave a thread running (Deno), the next instance waits for the
+ * verdict on the last one's thread: a stuck thread keeps what it holds (a listening socket),
+ * so the next instance starts in a new image of the process instead. Elsewhere no thread is
+ * ever handed over for, and the watch only reports.
+ */
+const VERDICT_FIRST = !runtime.terminateInterruptsCode;
+/** Exit code when a stuck thread cannot be left behind by a hand-over (sysexits' EX_SOFTWARE). */
+export const EXIT_STUCK_THREAD = 70;
 /** How often at most the record's last_updated is rewritten for new health checks. */
 const LAST_UPDATED_EVERY_MS = 100;
 /** How long the end of an instance (or of supervision) waits for its Worker's last output. */
@@ -38,15 +51,22 @@ const EXIT_FLUSH_MS = 1000;
 const FAILED: ReadonlySet<EndReason> = new Set(["failed", "quit", "restart-limit"]);
 
 /** Why the supervisor gives an instance up. */
-type Cause = "deadline" | "stop" | "quorum" | "mark-failed" | "finish" | "hand-over";
+type Cause = "deadline" | "stop" | "quorum" | "mark-failed" | "finish";
 
 /** The lifecycle of supervision. */
 type Supervision =
   | { state: "starting" }
   | { state: "running"; current: Instance; stopping: boolean }
   | { state: "restart-delay"; timer: ReturnType<typeof setTimeout> }
-  | { state: "handing-over"; stopping: boolean }
+  | { state: "watching-thread" }
+  | { state: "handing-over" }
   | { state: "ended"; end: SupervisorEnd };
+
+/** What the engine does about a thread that terminate() did not stop. */
+export type StuckPolicy =
+  | { action: "go-on" }
+  | { action: "hand-over"; strategy: HandOverStrategy }
+  | { action: "exit"; why: string };
 
 /** Everything an engine is started with. */
 export interface EngineConfig {
@@ -62,8 +82,8 @@ export interface EngineConfig {
   stuckThreads: number;
   sinks: RecordSink[];
   quorum: { source: QuorumSource; owned: boolean } | undefined;
-  /** How to hand over when a thread spins on; null to go on beside it. */
-  handOver: HandOverStrategy | null;
+  /** What a stuck thread leads to. */
+  stuck: StuckPolicy;
   emit<K extends keyof SupervisorEventDetails>(type: K, detail: SupervisorEventDetails[K]): void;
 }
 
@@ -144,7 +164,7 @@ export class Engine implements InstanceOwner {
       lastUpdated,
       poll_period: this.#interval,
       last_updated: lastUpdated,
-      restarts: Math.max(0, this.#lastId - this.#config.firstId),
+      restarts: Math.max(0, this.#lastId - 1),
       stuckThreads: this.#stuckThreads,
     };
   }
@@ -157,9 +177,7 @@ export class Engine implements InstanceOwner {
       // stopped like any other, so that it too reports its end.
       this.#to({ ...s, stopping: true });
       if (s.current.live) this.#giveUp(s.current, "stop");
-    } else if (s.state === "handing-over") {
-      this.#to({ ...s, stopping: true });
-    } else {
+    } else if (s.state !== "handing-over") {
       // Between instances (a restart delay): the one that ended last gives the code.
       this.#finish(this.#lastCode, "stopped");
     }
@@ -195,7 +213,7 @@ export class Engine implements InstanceOwner {
     // Announced before it runs: once activated, an instance may end before this thread gets
     // the CPU back, and its events must come after these.
     this.#config.emit("instance", { id });
-    if (id > this.#config.firstId) this.#config.emit("restart", { id });
+    if (id > 1) this.#config.emit("restart", { id });
     const s = this.#supervision;
     if (s.state !== "running" || s.current !== inst) return inst.dismiss(); // a listener ended it
     inst.activate(id, this.#warnSignal, this.#quorum?.quorate ?? true);
@@ -273,6 +291,7 @@ export class Engine implements InstanceOwner {
 
   #end(inst: Instance, rawCode: number, by: "itself" | "supervisor", cause: Cause | null): void {
     if (!inst.live) return;
+    let verdict: Promise<ThreadVerdict> | null = null;
     try {
       const id = inst.id;
       // Exit codes are 8 bits, as a shell sees them.
@@ -288,7 +307,7 @@ export class Engine implements InstanceOwner {
         emit("terminated", { id, code });
         inst.end(code, by);
         void inst.worker.terminate();
-        this.#watch(inst);
+        verdict = this.#watch(inst);
       } else {
         inst.end(code, by);
         // It said it ended; should its Worker not finish by itself, it is ended all the same.
@@ -311,6 +330,7 @@ export class Engine implements InstanceOwner {
           stopping: s.stopping,
           restart: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART,
         }),
+        verdict,
       );
     } finally {
       // Acted on (the next instance, if any, is activated): the ended one may print its last
@@ -319,7 +339,7 @@ export class Engine implements InstanceOwner {
     }
   }
 
-  #act(code: number, decision: EndDecision): void {
+  #act(code: number, decision: EndDecision, verdict: Promise<ThreadVerdict> | null): void {
     if (decision.action === "finish") {
       return this.#finish(endCode(decision.reason, code), decision.reason);
     }
@@ -331,31 +351,57 @@ export class Engine implements InstanceOwner {
       return this.#finish(endCode("restart-limit", code), "restart-limit");
     }
     this.#restartTimes = plan.history;
-    if (plan.delay === 0) return this.#startNext();
-    this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), plan.delay) });
+    if (verdict === null || !VERDICT_FIRST) return this.#restartAfter(plan.delay);
+    // Never at a healthy instance's cost: the verdict comes before the next instance starts.
+    this.#to({ state: "watching-thread" });
+    void verdict.then((v) => {
+      if (this.#supervision.state !== "watching-thread") return;
+      const stuck = this.#config.stuck;
+      if (v === "stopped" || stuck.action === "go-on") return this.#restartAfter(plan.delay);
+      if (stuck.action === "hand-over") return void this.#handOver(stuck.strategy, v);
+      console.error(
+        `sam: ${
+          _threadIs(this.#lastId, v)
+        }; ${stuck.why}, so the process ends with code ${EXIT_STUCK_THREAD} for its service manager to start it again`,
+      );
+      this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
+    });
+  }
+
+  #restartAfter(delay: number): void {
+    if (delay === 0) return this.#startNext();
+    this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), delay) });
   }
 
   // ---- Threads the runtime did not stop, and the hand-over ----
 
-  #watch(inst: Instance): void {
+  /** Watches a terminated instance's thread; reports and returns the verdict. */
+  #watch(inst: Instance): Promise<ThreadVerdict> | null {
     const threadId = inst.threadId;
-    if (threadId <= 0) return;
+    // A thread that cannot be seen may be stuck, where the runtime may leave it running.
+    if (threadId <= 0) return VERDICT_FIRST ? Promise.resolve("unknown") : null;
     const id = inst.id;
-    void watchThread(threadId, THREAD_WATCH).then((verdict: ThreadVerdict) => {
-      if (verdict === "stopped") return this.#config.emit("thread-stopped", { id, threadId });
-      this.#stuckThreads++;
-      const spinning = verdict === "spinning";
-      this.#config.emit("stuck-thread", { id, threadId, spinning });
-      if (spinning && this.#config.handOver !== null) void this.#handOver(this.#config.handOver);
+    return watchThread(threadId, THREAD_WATCH).then((verdict) => {
+      if (verdict === "stopped") {
+        this.#config.emit("thread-stopped", { id, threadId });
+      } else if (verdict !== "unknown") {
+        this.#stuckThreads++;
+        this.#config.emit("stuck-thread", { id, threadId, spinning: verdict === "spinning" });
+      }
+      return verdict;
     });
   }
 
-  async #handOver(strategy: HandOverStrategy): Promise<void> {
-    const s = this.#supervision;
-    if (s.state === "ended" || s.state === "handing-over") return;
-    const stopping = s.state === "running" && s.stopping;
-    this.#to({ state: "handing-over", stopping });
-    if (s.state === "running") this.#terminate(s.current, 128 + SIGKILL, "hand-over");
+  /** Carries supervision into a new image of the process, leaving the stuck thread behind. */
+  async #handOver(strategy: HandOverStrategy, verdict: ThreadVerdict): Promise<void> {
+    this.#to({ state: "handing-over" });
+    const nextId = this.#lastId + 1;
+    this.#config.emit("handover", { id: nextId, kind: strategy.kind });
+    console.error(
+      `sam: ${
+        _threadIs(this.#lastId, verdict)
+      }; instance ${nextId} starts in a new image of the process (${strategy.kind})`,
+    );
     let data: Uint8Array = new Uint8Array(0);
     try {
       data = this.#config.region.snapshot();
@@ -363,19 +409,18 @@ export class Engine implements InstanceOwner {
       // A corrupt region is carried over as empty, as after any corrupt header.
     }
     const now = performance.now();
-    const handedOver = await strategy.handOver({
-      nextId: this.#lastId + 1,
+    const why = await strategy.handOver({
+      nextId,
       warnSignal: this.#warnSignal,
       restartAges: this.#restartTimes.map((t) => now - t),
       stuckThreads: this.#stuckThreads,
       data,
     });
-    if (handedOver) return this.#finish(0, "respawned");
-    // No new image: go on here, with the stuck thread counted in status.
-    const after = this.#supervision;
-    if (after.state !== "handing-over") return;
-    if (after.stopping) return this.#finish(this.#lastCode, "stopped");
-    this.#startNext();
+    if (why === null) return this.#finish(0, "respawned");
+    console.error(
+      `sam: the hand-over failed (${why}); the process ends with code ${EXIT_STUCK_THREAD} for its service manager to start it again`,
+    );
+    this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
   }
 
   // ---- The record and the end of supervision ----
@@ -408,4 +453,11 @@ export class Engine implements InstanceOwner {
     if (current === null) return announce();
     current.afterExit(EXIT_FLUSH_MS, announce, () => {});
   }
+}
+
+/** What a log line says of a terminated instance's thread that did not go away. */
+function _threadIs(id: number, verdict: ThreadVerdict): string {
+  return verdict === "unknown"
+    ? `whether the thread of instance ${id} stopped cannot be seen (no access to /proc)`
+    : `the thread of instance ${id} is ${verdict} after termination and keeps what it holds`;
 }

@@ -25,6 +25,7 @@ const HEADER_BYTES = MAGIC.length + 8;
 const CHUNK = 1 << 20;
 
 const EINTR = 4;
+const ENOENT = 2;
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
 const SEEK_END = 2;
@@ -46,6 +47,7 @@ const LIBC_SYMBOLS = {
   memmove: { parameters: ["buffer", "buffer", "u64"], result: "u64" },
   // memcpy(b, address, n) copies n bytes from C memory (errno, a getenv() string) into b.
   memcpy: { parameters: ["buffer", "u64", "u64"], result: "u64" },
+  gettid: { parameters: [], result: "i32" },
 } as const;
 
 type Libc = NativeLibrary<typeof LIBC_SYMBOLS>["symbols"];
@@ -134,6 +136,24 @@ function readWhole(c: Libc, path: string): Uint8Array | null {
   } finally {
     c.close(fd);
   }
+}
+
+/**
+ * A /proc file read through libc, for Deno, which refuses /proc to its own file API without
+ * --allow-all: "gone" when it does not exist, null when it cannot be read at all.
+ */
+export function readProcThroughLibc(path: string): string | "gone" | null {
+  const c = openLibc();
+  if (c === null) return null;
+  const bytes = readWhole(c, path);
+  if (bytes !== null) return new TextDecoder().decode(bytes);
+  return errno(c) === ENOENT ? "gone" : null;
+}
+
+/** The calling thread's Linux id through libc; 0 where there is no FFI. */
+export function threadIdThroughLibc(): number {
+  const c = openLibc();
+  return c === null ? 0 : c.gettid() as number;
 }
 
 /** The NUL-separated strings of `bytes` (a trailing NUL ends the last one). */

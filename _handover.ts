@@ -21,10 +21,10 @@ export interface HandOverStrategy {
   /** What it does, for messages: "exec" or "respawn". */
   readonly kind: string;
   /**
-   * Hands `state` over. Resolves true once the new image runs (this one must then end at
-   * once and quietly), false when it could not (this process goes on).
+   * Hands `state` over. Resolves null once the new image runs (this one must then end at
+   * once and quietly), or with why it could not.
    */
-  handOver(state: HandOverState): Promise<boolean>;
+  handOver(state: HandOverState): Promise<string | null>;
 }
 
 /** The state as bytes: one JSON line, then the data. */

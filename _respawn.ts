@@ -20,9 +20,11 @@ const ENV = "SAM_RESUME_FILE";
 /** Starts the program again as a new process carrying the state. */
 export const respawn: HandOverStrategy = {
   kind: "respawn",
-  handOver(state: HandOverState): Promise<boolean> {
+  handOver(state: HandOverState): Promise<string | null> {
     const argv = runtime.commandLine();
-    if (argv === null || argv.length === 0) return Promise.resolve(false);
+    if (argv === null || argv.length === 0) {
+      return Promise.resolve("the command line is unknown");
+    }
     const file = join(tmpdir(), `sam-resume-${process.pid}-${Date.now()}`);
     const forget = () => rmSync(file, { force: true });
     let child: ReturnType<typeof spawn>;
@@ -32,19 +34,19 @@ export const respawn: HandOverStrategy = {
         stdio: "inherit",
         env: { ...process.env, [ENV]: file },
       });
-    } catch {
-      // No permission to write, read the environment or run (Deno): stay in this process.
+    } catch (error) {
+      // No permission to write, read the environment or run (Deno).
       forget();
-      return Promise.resolve(false);
+      return Promise.resolve(String(error));
     }
     return new Promise((resolve) => {
       child.once("spawn", () => {
         child.unref();
-        resolve(true);
+        resolve(null);
       });
-      child.once("error", () => {
+      child.once("error", (error) => {
         forget();
-        resolve(false);
+        resolve(String(error));
       });
     });
   },

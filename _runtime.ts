@@ -4,6 +4,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { readFileSync, readlinkSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { readProcThroughLibc, threadIdThroughLibc } from "./_exec_in_place.ts";
 
 /** One look at a thread of this process. */
 export interface ThreadSample {
@@ -44,8 +45,11 @@ export interface Runtime {
   warmUpOutput(): void;
   /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
   threadId(): number;
-  /** CPU time in ms that thread `tid` of this process has used, and whether it runs now; null once it is gone. */
-  threadSample(tid: number): ThreadSample | null;
+  /**
+   * One look at thread `tid` of this process: "gone" once it ended, "unknown" where /proc
+   * cannot be read (Deno without --allow-all or --allow-ffi).
+   */
+  threadSample(tid: number): ThreadSample | "gone" | "unknown";
   /** The process's full command line (argv[0] first), to start it again; null if unknown. */
   commandLine(): string[] | null;
   /**
@@ -89,17 +93,22 @@ const common = {
       const tid = parseInt(link.slice(link.lastIndexOf("/") + 1), 10);
       return Number.isInteger(tid) && tid > 0 ? tid : 0;
     } catch {
-      return 0;
+      return threadIdThroughLibc();
     }
   },
-  threadSample(tid: number): ThreadSample | null {
+  threadSample(tid: number): ThreadSample | "gone" | "unknown" {
+    const path = `/proc/self/task/${tid}/stat`;
+    let text: string | "gone" | null;
     try {
-      // Fields after the command name: state is 0, utime 11, stime 12, in clock ticks of 10 ms.
-      const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
-      return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, running: fields[0] === "R" };
-    } catch {
-      return null;
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      text = (error as { code?: string }).code === "ENOENT" ? "gone" : readProcThroughLibc(path);
     }
+    if (text === null) return "unknown";
+    if (text === "gone") return "gone";
+    // Fields after the command name: state is 0, utime 11, stime 12, in clock ticks of 10 ms.
+    const fields = text.split(") ")[1].split(" ");
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, running: fields[0] === "R" };
   },
   commandLine(): string[] | null {
     try {

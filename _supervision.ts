@@ -1,7 +1,8 @@
 // Puts an engine together from what supervise() or the main thread's register() was given:
 // the state a hand-over carried in, the record's sinks, the quorum source and the hand-over
 // strategy. Loaded only where supervision runs, never in an instance.
-import { Engine, type EngineConfig } from "./_engine.ts";
+import { Engine, type EngineConfig, type StuckPolicy } from "./_engine.ts";
+import { execHandOver, execUnavailable, takeExecHandOver } from "./_handover_exec.ts";
 import { fileSink } from "./_record_file.ts";
 import type { RecordSink } from "./_record.ts";
 import type { DataRegion } from "./_region.ts";
@@ -26,7 +27,7 @@ export interface SupervisionSpec {
 /** An engine for `spec`, not yet begun; `emit` dispatches its events. */
 export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]): Engine {
   const { options, region } = spec;
-  const resumed = spec.mainThread ? takeRespawnedState() : null;
+  const resumed = spec.mainThread ? takeExecHandOver() ?? takeRespawnedState() : null;
   if (resumed !== null) region.store(SUPERVISOR_HOLDER, resumed.data, false);
   const cmap = (options.recoveryPolicy & RecoveryPolicy.CMAP) !== 0;
   const sinks: RecordSink[] = [];
@@ -34,7 +35,6 @@ export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]):
   const quorum = (options.recoveryPolicy & RecoveryPolicy.QUORUM) && options.quorum
     ? { source: options.quorum, owned: false }
     : undefined;
-  const handsOver = spec.mainThread && (options.respawnOnStuckThread ?? true);
   return new Engine({
     module: spec.module,
     options,
@@ -45,7 +45,16 @@ export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]):
     stuckThreads: resumed?.stuckThreads ?? 0,
     sinks,
     quorum,
-    handOver: handsOver ? respawn : null,
+    stuck: stuckPolicy(spec),
     emit,
   });
+}
+
+/** What a stuck thread leads to: a hand-over only in the libsam style, where sam owns the process. */
+function stuckPolicy(spec: SupervisionSpec): StuckPolicy {
+  const handOver = spec.mainThread ? spec.options.handOver ?? "exec" : "none";
+  if (handOver === "none") return { action: "go-on" };
+  if (handOver === "respawn") return { action: "hand-over", strategy: respawn };
+  const why = execUnavailable();
+  return why === null ? { action: "hand-over", strategy: execHandOver } : { action: "exit", why };
 }

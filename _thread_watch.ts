@@ -3,8 +3,8 @@
 // keep what they hold (sockets, memory).
 import { runtime } from "./_runtime.ts";
 
-/** What became of a terminated instance's thread. */
-export type ThreadVerdict = "stopped" | "sleeping" | "spinning";
+/** What became of a terminated instance's thread ("unknown": it cannot be seen). */
+export type ThreadVerdict = "stopped" | "sleeping" | "spinning" | "unknown";
 
 /** How a thread is watched. */
 export interface ThreadWatchOptions {
@@ -22,14 +22,16 @@ export interface ThreadWatchOptions {
  */
 export function watchThread(tid: number, options: ThreadWatchOptions): Promise<ThreadVerdict> {
   const first = runtime.threadSample(tid);
-  if (first === null) return Promise.resolve("stopped");
+  if (first === "gone") return Promise.resolve("stopped");
+  if (first === "unknown") return Promise.resolve("unknown");
   const since = performance.now();
   // Only later looks count: right after terminate() a thread may still be on its way out.
   let ran = false;
   return new Promise((resolve) => {
     const look = () => {
       const sample = runtime.threadSample(tid);
-      if (sample === null) return resolve("stopped");
+      if (sample === "gone") return resolve("stopped");
+      if (sample === "unknown") return resolve("unknown");
       ran ||= sample.running;
       if (performance.now() - since < options.graceMs) {
         return void setTimeout(look, options.pollMs);

@@ -67,6 +67,12 @@ export function checkOptions(options: unknown, policy: number): SamOptions {
   if (o.stateFile !== undefined && (typeof o.stateFile !== "string" || o.stateFile === "")) {
     throw invalid(`stateFile must be a path, not ${describe(o.stateFile)}`);
   }
+  if (
+    o.handOver !== undefined && o.handOver !== "exec" && o.handOver !== "respawn" &&
+    o.handOver !== "none"
+  ) {
+    throw invalid(`handOver must be "exec", "respawn" or "none", not ${describe(o.handOver)}`);
+  }
   const quorum = o.quorum as { quorate?: unknown; addEventListener?: unknown } | undefined;
   if (
     quorum !== undefined &&

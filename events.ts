@@ -38,9 +38,17 @@ export interface SupervisorEnd {
    * `exited`: an instance ended with health checking stopped; `quit`: recovery under the
    * quit policy; `failed`: `markFailed()`, or no Worker could be started; `restart-limit`:
    * more restarts than `maxRestarts`; `stopped`: {@linkcode Supervisor.stop}; `respawned`:
-   * handed over to a new process.
+   * handed over to a new process (`handOver: "respawn"`); `stuck-thread`: a terminated
+   * instance's thread stayed and could not be left behind by a hand-over (code 70).
    */
-  reason: "exited" | "quit" | "failed" | "restart-limit" | "stopped" | "respawned";
+  reason:
+    | "exited"
+    | "quit"
+    | "failed"
+    | "restart-limit"
+    | "stopped"
+    | "respawned"
+    | "stuck-thread";
 }
 
 /** The `detail` of each event a {@linkcode Supervisor} dispatches, by event type. */
@@ -63,6 +71,8 @@ export interface SupervisorEventDetails {
   "thread-stopped": { id: number; threadId: number };
   /** A terminated instance's thread is still there, spinning or asleep. */
   "stuck-thread": { id: number; threadId: number; spinning: boolean };
+  /** Supervision goes on in a new image of the process; `id` is the instance it starts. */
+  handover: { id: number; kind: string };
   /** The instance left the shared header broken: the stored data is gone. */
   corrupt: { id: number };
   /** The quorum flipped. */

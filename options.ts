@@ -34,12 +34,18 @@ export interface SamOptions {
    */
   standby?: boolean;
   /**
-   * Where `Worker.terminate()` leaves a thread running (Deno 2.7 to 2.9 with a busy loop),
-   * start the program again as a new process carrying the stored data, the instance count
-   * and the warning signal over, and end this one. Only in the libsam style.
-   * @default {true}
+   * What the libsam style does where `Worker.terminate()` leaves a thread running (Deno 2.7 to
+   * 2.9: a busy loop spins on, an endless `Atomics.wait` sleeps on, and the thread keeps what
+   * it holds, such as a listening socket). `"exec"`: the next instance starts in a new image
+   * of the same process (execve: same pid, stdio and command line; needs `--allow-ffi` on
+   * Deno), carrying the stored data, the instance count, the warning signal and the restart
+   * history; where exec is not possible the process ends with code 70, so that its service
+   * manager starts it again. `"respawn"`: a new process (a new pid: a service manager or
+   * container runtime sees the service end). `"none"`: go on beside the stuck thread.
+   * `supervise()` always goes on beside it (the process is not sam's to replace).
+   * @default {"exec"}
    */
-  respawnOnStuckThread?: boolean;
+  handOver?: "exec" | "respawn" | "none";
   /**
    * At most this many restarts within `restartWindow` ms (Erlang/OTP's intensity, systemd's
    * StartLimitBurst); one more ends supervision as failed, with a non-zero exit code.

@@ -2,6 +2,7 @@
 // libsam_bench.c (the real libsam), plus baselines of what the runtime itself costs. See
 // README.md in this folder; bench/run.ts runs it on both runtimes and next to libsam.
 import process from "node:process";
+import { spawn } from "node:child_process";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
 import type { ChainConfig, OpsConfig } from "./_instance_app.ts";
@@ -9,6 +10,9 @@ import type { ChainConfig, OpsConfig } from "./_instance_app.ts";
 const APP = new URL("./_instance_app.ts", import.meta.url);
 const ECHO = new URL("./_echo_worker.ts", import.meta.url);
 const WEB_ECHO = new URL("./_web_echo_worker.ts", import.meta.url);
+const STUCK = new URL("./_stuck_app.ts", import.meta.url);
+/** Timed recoveries of a stuck thread: each costs a new image of the process on Deno. */
+const STUCK_RUNS = 5;
 const SIZES = [64, 4096, 65536, 1048576, 16777216];
 /** Timed rounds of every loop; each field is the median over them. */
 const ROUNDS = 5;
@@ -157,6 +161,29 @@ async function bareWorkerSpawnMs(): Promise<number> {
   return median(times);
 }
 
+/**
+ * A busy-looping instance of a libsam-style program (interval 100): from its last health
+ * check to the next instance's register(), across the hand-over where the runtime cannot stop
+ * the thread (Deno: exec in place); elsewhere the same as a hang.
+ */
+async function stuckToNextMs(): Promise<{ ms: number; samePid: boolean }> {
+  const args = g.Deno ? ["run", "--allow-all", STUCK.pathname] : [STUCK.pathname];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, STUCK_RUNS: String(STUCK_RUNS), NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => out += d);
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const line = out.trim().split("\n").at(-1) ?? "";
+  if (code !== 0 || !line.startsWith("{")) {
+    throw new Error(`sam bench: the stuck program ended with ${code}: ${out}`);
+  }
+  const { pid, results } = JSON.parse(line) as { pid: number; results: number[] };
+  log(`stuck: ${results.map((ms) => ms.toFixed(2)).join(" ")} ms`);
+  return { ms: median(results), samePid: pid === child.pid };
+}
+
 async function main(): Promise<void> {
   // sam first, in a fresh process, so that the RSS figure holds no garbage of the baselines.
   const ops = await supervised<Record<string, number>>(
@@ -182,6 +209,9 @@ async function main(): Promise<void> {
   }
   result.crash_to_next_instance_ms = crash;
   result.hang_to_next_instance_ms = hang;
+  const stuck = await stuckToNextMs();
+  if (!stuck.samePid) throw new Error("sam bench: the stuck program changed its pid");
+  result.stuck_to_next_instance_ms = stuck.ms;
   // Timed by the instance, next to each store and restore.
   for (const size of SIZES) result[`raw_copy_${size}_ns`] = ops[`raw_copy_${size}_ns`];
   Object.assign(result, await messageNs());

@@ -31,12 +31,15 @@ export function runApp(
   env: Record<string, string> = {},
   timeoutMs = 60_000,
   onLine?: (line: string, child: ChildProcess) => void,
+  onSpawn?: (child: ChildProcess) => void,
+  argv: string[] = command(name),
 ): Promise<AppResult> {
-  const [executable, ...args] = command(name);
+  const [executable, ...args] = argv;
   const child = spawn(executable, args, {
     env: { ...process.env, ...env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  onSpawn?.(child);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d) => {
@@ -56,4 +59,57 @@ export function runApp(
       resolve({ code, stdout, stderr, lines: stdout.split("\n").filter((l) => l !== "") });
     });
   });
+}
+
+/** A fixture app being run, whose lines can be waited for. */
+export interface RunningApp {
+  child: ChildProcess;
+  /** Resolves with the first line (from now on or already seen) that `want` accepts. */
+  line(want: (line: string) => boolean): Promise<string>;
+  /** Resolves when the app's output closed, as {@linkcode runApp} does. */
+  done: Promise<AppResult>;
+}
+
+/** Runs `name` like {@linkcode runApp}, for tests that talk to it while it runs. */
+export function startApp(
+  name: string,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): RunningApp {
+  const seen: string[] = [];
+  const waiting = new Set<{ want: (line: string) => boolean; resolve: (l: string) => void }>();
+  let child!: ChildProcess;
+  const done = runApp(name, env, timeoutMs, (line, c) => {
+    child = c;
+    seen.push(line);
+    for (const w of waiting) {
+      if (w.want(line)) {
+        waiting.delete(w);
+        w.resolve(line);
+      }
+    }
+  }, (c) => child = c);
+  return {
+    get child() {
+      return child;
+    },
+    line(want) {
+      const found = seen.find(want);
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve) => waiting.add({ want, resolve }));
+    },
+    done,
+  };
+}
+
+/**
+ * Rejects with `what` when `promise` has not settled within `ms`: a bound on a test that
+ * would otherwise hang, never a measurement.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

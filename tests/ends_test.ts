@@ -1,10 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import process from "node:process";
 import { command, runApp } from "./_helpers.ts";
-import { runtime } from "../_runtime.ts";
 
 // How an instance ends (health checking started, policy quit) -> the process's exit code.
 const ENDS: [mode: string, codes: number[]][] = [
@@ -57,57 +55,6 @@ test("register() ends supervision with the exit code of an instance that ends wh
   assert.deepEqual(r.lines, ["iid 1"]);
   assert.equal(r.code, 5);
 });
-
-test("register() leaves no spinning thread behind after a busy loop, and the data carries over", async () => {
-  const r = await runApp("stuck.ts");
-  const starts = r.lines.filter((l) => l.startsWith("iid") && l.includes("restored"));
-  assert.equal(starts[0].replace(/pid \d+/, "pid P"), 'iid 1 pid P restored ""');
-  const last = starts.at(-1)!;
-  assert.match(last, /restored "before the loop"$/);
-  const cpu = r.lines.find((l) => l.includes(" cpu "));
-  assert.ok(cpu, r.stdout + r.stderr);
-  const ms = Number(cpu.match(/cpu (\d+) ms/)![1]);
-  assert.ok(ms < 250, `a thread still spins: ${cpu}`);
-  // Every process that handed over is gone, taking its stuck thread with it.
-  const pids = new Set(starts.map((l) => Number(l.match(/pid (\d+)/)![1])));
-  const lastPid = Number(last.match(/pid (\d+)/)![1]);
-  for (const pid of pids) {
-    if (pid !== lastPid) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} is still there`);
-  }
-  // Where terminate() cannot stop a busy loop (Deno), the process handed over to a new one.
-  assert.equal(pids.size > 1, !runtime.terminateInterruptsCode, `processes: ${[...pids]}`);
-  assert.equal(r.code, 0, r.stderr);
-});
-
-test("register() with respawnOnStuckThread: false goes on in the same process beside a thread terminate() could not stop", async () => {
-  const r = await runApp("stuck.ts", { SAM_RESPAWN: "0" });
-  const starts = r.lines.filter((l) => l.includes("restored"));
-  assert.ok(starts.length >= 2, r.stdout + r.stderr);
-  assert.match(starts.at(-1)!, /restored "before the loop"$/);
-  const pids = new Set(starts.map((l) => l.match(/pid (\d+)/)![1]));
-  assert.equal(pids.size, 1, `processes: ${[...pids]}`);
-  // The price, where terminate() cannot stop a busy loop (Deno): the thread spins on. The
-  // instance itself uses a few ms of the window; a spinning thread, even on a loaded
-  // machine, a good part of it.
-  const ms = Number(r.lines.find((l) => l.includes(" cpu "))!.match(/cpu (\d+) ms/)![1]);
-  assert.equal(ms >= 100, !runtime.terminateInterruptsCode, `cpu ${ms} ms in 500 ms`);
-  assert.equal(r.code, 0, r.stderr);
-});
-
-for (const hang of ["busy", "wait"]) {
-  test(`Supervisor.status says whether a thread terminated in a ${hang} hang stopped or spins, as CPU time shows`, async () => {
-    const r = await runApp("stuck_status.ts", { SAM_HANG: hang });
-    const m = r.stdout.match(
-      /code=(\d+) thread=(\w+) reported=(\w+) spinning=(\w+) stuckThreads=(\d+)/,
-    );
-    assert.ok(m, r.stdout + r.stderr);
-    const [, code, thread, reported, spinning, stuck] = m;
-    assert.equal(code, "143");
-    assert.equal(reported, spinning, r.stdout);
-    if (spinning === "true") assert.equal(thread, "stuck");
-    assert.equal(Number(stuck), thread === "stuck" ? 1 : 0);
-  });
-}
 
 test("an instance's last output, an uncaught error with a slow cause too, comes before anything the next instance prints", async () => {
   const r = await runApp("error_order.ts");

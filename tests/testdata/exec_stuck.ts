@@ -98,9 +98,9 @@ const [sleeper, sleepTid] = await start("./exec_sleep_worker.ts", {});
 spinner.terminate();
 sleeper.terminate();
 // A window to measure in, not to wait for something: a spinning thread uses it all.
-const spinBefore = runtime.threadCpuMs(spinTid);
+const spinBefore = runtime.threadSample(spinTid)?.cpuMs ?? -1;
 await delay(300);
-const spinAfter = runtime.threadCpuMs(spinTid);
+const spinAfter = runtime.threadSample(spinTid)?.cpuMs ?? -1;
 print({
   image: 1,
   pid: process.pid,
