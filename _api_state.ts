@@ -31,6 +31,8 @@ export const api = {
   hcCallback: null as HealthCheckCallback | null,
   /** start() is waiting for quorum. */
   starting: false,
+  /** register() is waiting for a standby's activation. */
+  registering: false,
 };
 
 /** libsam's "in use" states: initialized, and not yet finalized. */

@@ -4,12 +4,19 @@
 import type { DataRegion } from "./_region.ts";
 
 export interface InstanceContext {
-  /** This instance's id. */
-  readonly id: number;
+  /** This instance's id; 0 in a standby until it is activated. */
+  id: number;
   /** The instance block (see _layout.ts). */
   readonly block: Int32Array;
-  /** The stored data. */
+  /** The stored data, once activated. */
   readonly region: DataRegion;
+  /**
+   * In a standby that runs the application ahead: the data as it is stored now, for reads
+   * before its activation (which the supervisor then checks are still true).
+   */
+  readonly replayRegion: DataRegion | null;
+  /** In such a standby: resolves with the instance id at activation. */
+  readonly activated: Promise<number> | null;
   /** The supervisor's authoritative time interval and policy. */
   readonly timeInterval: number;
   readonly recoveryPolicy: number;

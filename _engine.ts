@@ -123,10 +123,14 @@ export class Engine implements InstanceOwner {
       restartDelay: options.restartDelay ?? DEFAULT_RESTART_LIMITS.restartDelay,
       restartDelayMax: options.restartDelayMax ?? DEFAULT_RESTART_LIMITS.restartDelayMax,
     };
-    this.#standby = new Standby(
-      () => this.#spawn(config.region.nextHandles),
-      options.standby ?? true,
-    );
+    const region = config.region;
+    this.#standby = new Standby({
+      enabled: options.standby ?? true,
+      prerun: options.prerun ?? true,
+      spawn: (prerun) => this.#spawn(region.nextHandles, prerun ? region.handles : null),
+      version: () => region.version(),
+      dropped: (reason) => config.emit("standby", { id: this.#lastId + 1, reason }),
+    });
     this.#records = new RecordKeeper(config.sinks, (status) => config.emit("status", { status }));
     const q = config.quorum;
     this.#quorum = q && watchQuorum(q.source, (quorate) => this.#quorumChanged(quorate), q.owned);
@@ -184,21 +188,22 @@ export class Engine implements InstanceOwner {
     return this.done;
   }
 
-  #spawn(region: DataRegion["handles"]): Instance {
+  #spawn(region: DataRegion["handles"], replay: DataRegion["handles"] | null): Instance {
     const config = {
       module: this.#config.module,
       timeInterval: this.#interval,
       recoveryPolicy: this.#policy,
+      replay,
     };
     return new Instance(config, region, this);
   }
 
   #startNext(): void {
-    const id = ++this.#lastId;
     const region = this.#config.region;
     let inst = this.#standby.take(region.header.buffer as SharedArrayBuffer);
+    const id = ++this.#lastId;
     try {
-      inst ??= this.#spawn(region.handles);
+      inst ??= this.#spawn(region.handles, null);
     } catch (error) {
       // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
       console.error(`sam: cannot start instance ${id}: ${error}`);

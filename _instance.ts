@@ -69,6 +69,8 @@ export interface SpawnConfig {
   module: string;
   timeInterval: number;
   recoveryPolicy: number;
+  /** For a standby that runs the application ahead: the region as it is now, to read. */
+  replay: DataRegionHandles | null;
 }
 
 /** An instance: a Worker running the shim, from standby to ended. */
@@ -81,6 +83,8 @@ export class Instance {
   threadId = 0;
   /** The Worker's exit code once it exited; null while it runs. */
   exitCode: number | null = null;
+  /** Whether it runs the application ahead of its activation. */
+  readonly prerun: boolean;
   #phase: InstancePhase = { phase: "standby" };
   readonly #owner: InstanceOwner;
   #poll: ReturnType<typeof setInterval> | undefined;
@@ -95,9 +99,12 @@ export class Instance {
       region,
       timeInterval: config.timeInterval,
       recoveryPolicy: config.recoveryPolicy,
+      prerun: config.replay !== null,
+      replay: config.replay,
     };
     this.block = new Int32Array(buffer);
     this.regionHeader = region.header;
+    this.prerun = workerData.prerun;
     this.worker = new Worker(SHIM_URL, { workerData });
     // Only the first message counts: the shim sends it before the application can run, so
     // an application cannot make the supervisor watch another thread.

@@ -40,14 +40,20 @@ export const INST_ACK = 10; // the INST_EVENT_SEQ value the supervisor has acted
 export const INST_END_SEEN = 11; // 1: the supervisor has acted on FLAG_ENDED (next one started)
 export const INST_ACTIVATE = 12; // ACTIVATE_*: set by the supervisor to start a waiting Worker
 export const INST_ID = 13; // the instance id, valid once INST_ACTIVATE is ACTIVATE_GO
+export const INST_PRERUN = 14; // PRERUN_*: how far a standby's pre-run of the application got
+export const INST_REPLAY_READ = 15; // 1: a standby read the stored data before its activation
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 14;
+export const INST_SLOTS = 16;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 
 export const ACTIVATE_WAITING = 0; // a Worker not yet activated (a standby)
 export const ACTIVATE_GO = 1; // become instance INST_ID: import the application
 export const ACTIVATE_LEAVE = 2; // not needed: stop waiting, the Worker is being terminated
+
+export const PRERUN_NONE = 0; // no pre-run, or it has not reached register() yet
+export const PRERUN_AT_REGISTER = 1; // the application waits in register() to be activated
+export const PRERUN_FAILED = 2; // the pre-run threw, or ended without calling register()
 
 export const HC_STOPPED = 0;
 export const HC_STARTED = 1;

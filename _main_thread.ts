@@ -16,7 +16,15 @@ export function superviseMainThread(
   region: DataRegion,
   warnSignal: number,
 ): void {
-  const supervisor = _openSupervisor({ module, options, region, warnSignal, mainThread: true });
+  // The libsam style logs each recovery step to stderr unless told otherwise.
+  const logged = { ...options, log: options.log ?? true };
+  const supervisor = _openSupervisor({
+    module,
+    options: logged,
+    region,
+    warnSignal,
+    mainThread: true,
+  });
   // SIGINT or SIGTERM to the process stops supervision the graceful way; the process then
   // exits as a shell reports a signalled process.
   let signalled = 0;

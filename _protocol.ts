@@ -43,6 +43,10 @@ export interface InstanceData {
   /** The supervisor's time interval and policy: authoritative in the instance. */
   timeInterval: number;
   recoveryPolicy: number;
+  /** Run the application ahead, up to its register(), before the activation. */
+  prerun: boolean;
+  /** For such a standby, the data region as it is now, for its reads before activation. */
+  replay: DataRegionHandles | null;
 }
 
 /** Instance -> supervisor, the shim's first message: the Linux id of its thread. */

@@ -86,6 +86,8 @@ export class DataRegion {
   readonly maxDataSize: number;
   #slots: SharedArrayBuffer[];
   #nextHome: Home | null = null;
+  /** Stores published into the headers this region has left behind. */
+  #storesBefore = 0;
 
   constructor(handles: DataRegionHandles) {
     this.#header = new Int32Array(handles.header);
@@ -322,6 +324,15 @@ export class DataRegion {
     return this.restore(SUPERVISOR_HOLDER, undefined, false);
   }
 
+  /**
+   * How many stores were ever published here: a standby's reads before its activation are
+   * still true as long as this has not changed. (An instance can write the counter word; a
+   * wrong count misleads only its own program's replayed reads.)
+   */
+  version(): number {
+    return this.#storesBefore + Atomics.load(this.#header, DATA_GEN);
+  }
+
   /** Lets `instanceId` act on the data (and no other instance). */
   admit(instanceId: number): void {
     Atomics.store(this.#header, DATA_EPOCH, instanceId);
@@ -425,6 +436,7 @@ export class DataRegion {
 
   /** Makes `home` the region, with slot 0 current and holding `length` bytes. */
   #moveInto(home: Home, length: number): void {
+    this.#storesBefore += Atomics.load(this.#header, DATA_GEN);
     // The old header tells anyone still using it that no one may act any more.
     Atomics.store(this.#header, DATA_EPOCH, 0);
     Atomics.notify(this.#header, DATA_CONTROL);

@@ -67,6 +67,17 @@ export function checkOptions(options: unknown, policy: number): SamOptions {
   if (o.stateFile !== undefined && (typeof o.stateFile !== "string" || o.stateFile === "")) {
     throw invalid(`stateFile must be a path, not ${describe(o.stateFile)}`);
   }
+  if (o.log !== undefined && typeof o.log !== "boolean" && typeof o.log !== "function") {
+    throw invalid(`log must be a boolean or a function, not ${describe(o.log)}`);
+  }
+  if (o.onEvent !== undefined && typeof o.onEvent !== "function") {
+    throw invalid(`onEvent must be a function, not ${describe(o.onEvent)}`);
+  }
+  for (const flag of ["standby", "prerun"]) {
+    if (o[flag] !== undefined && typeof o[flag] !== "boolean") {
+      throw invalid(`${flag} must be a boolean, not ${describe(o[flag])}`);
+    }
+  }
   if (
     o.handOver !== undefined && o.handOver !== "exec" && o.handOver !== "respawn" &&
     o.handOver !== "none"

@@ -5,8 +5,8 @@
  * @module
  */
 import { acting, api, IN_USE, requireState } from "./_api_state.ts";
-import { instanceContext } from "./_context.ts";
-import { SUPERVISOR_HOLDER } from "./_layout.ts";
+import { type InstanceContext, instanceContext } from "./_context.ts";
+import { INST_REPLAY_READ, SUPERVISOR_HOLDER } from "./_layout.ts";
 import { describe, type StorableData, toBytes } from "./_region.ts";
 import { CsError, SamError } from "./errors.ts";
 
@@ -51,9 +51,9 @@ export function dataStore(data: StorableData): void {
 export function dataGetsize(): number {
   requireState("dataGetsize()", IN_USE);
   const context = instanceContext();
-  return context === undefined
-    ? api.mainRegion!.size(SUPERVISOR_HOLDER, false)
-    : context.region.size(context.id);
+  if (context === undefined) return api.mainRegion!.size(SUPERVISOR_HOLDER, false);
+  if (context.id === 0) return replayRead(context).length;
+  return context.region.size(context.id);
 }
 
 /**
@@ -80,7 +80,30 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
   }
   requireState("dataRestore()", IN_USE);
   const context = instanceContext();
-  return context === undefined
-    ? api.mainRegion!.restore(SUPERVISOR_HOLDER, into, false)
-    : context.region.restore(context.id, into);
+  if (context === undefined) return api.mainRegion!.restore(SUPERVISOR_HOLDER, into, false);
+  if (context.id === 0) return copyInto(replayRead(context), into);
+  return context.region.restore(context.id, into);
+}
+
+/**
+ * A read of a standby before its activation: what is stored now, copied without the lock (a
+ * standby may not take it), and marked, so that the supervisor does not activate a standby
+ * whose reads the data has since outdated.
+ */
+function replayRead(context: InstanceContext): Uint8Array {
+  Atomics.store(context.block, INST_REPLAY_READ, 1);
+  return context.replayRegion!.snapshot();
+}
+
+function copyInto(bytes: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+  if (into === undefined) return bytes;
+  if (into.byteLength < bytes.length) {
+    throw new SamError(
+      CsError.CS_ERR_INVALID_PARAM,
+      `into holds ${into.byteLength} bytes, less than the ${bytes.length} stored`,
+    );
+  }
+  const out = into.subarray(0, bytes.length);
+  out.set(bytes);
+  return out;
 }

@@ -73,6 +73,12 @@ export interface SupervisorEventDetails {
   "stuck-thread": { id: number; threadId: number; spinning: boolean };
   /** Supervision goes on in a new image of the process; `id` is the instance it starts. */
   handover: { id: number; kind: string };
+  /**
+   * The standby was not used for instance `id`, which starts in a fresh Worker: its pre-run
+   * of the application failed (it threw, ended, or ended without calling register()), it
+   * read the stored data before its activation and the data changed since, or it ended.
+   */
+  standby: { id: number; reason: "prerun-failed" | "stale-read" | "ended" };
   /** The instance left the shared header broken: the stored data is gone. */
   corrupt: { id: number };
   /** The quorum flipped. */

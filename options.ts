@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { SupervisorEventMap } from "./events.ts";
 
 /**
  * Where quorum comes from under a `QUORUM` policy: an EventTarget with a boolean `quorate`
@@ -20,6 +21,20 @@ export interface SamOptions {
    * @default {67108864} (64 MiB)
    */
   maxDataSize?: number;
+  /**
+   * The supervisor's log: one line per recovery step (deadline missed, warning, termination,
+   * end with its code, next instance, stuck thread, hand-over, quorum lost or regained, end
+   * of supervision), each with the instance id and the reason. `true` writes them to stderr
+   * as `sam[<pid>]: ...`; a function gets each line; `false` silences them.
+   * @default {true} in the libsam style (`register()` on the main thread), `false` for `supervise()`
+   */
+  log?: boolean | ((line: string) => void);
+  /**
+   * Called on the main thread with each of the supervisor's events (see
+   * {@linkcode SupervisorEventMap}), before the Supervisor's own listeners: the way a
+   * libsam-style program, whose main thread stays in `register()`, hears them.
+   */
+  onEvent?: (event: SupervisorEventMap[keyof SupervisorEventMap]) => void;
   /** Quorum source; required with the `QUORUM` flag. */
   quorum?: QuorumSource;
   /** Path of the JSON state record written under the `CMAP` flag. */
@@ -33,6 +48,17 @@ export interface SamOptions {
    * @default {true}
    */
   standby?: boolean;
+  /**
+   * Let the standby run the application ahead, up to its `register()` (the replay part, whose
+   * calls change nothing the supervisor holds), so that a recovery only wakes it there, as a
+   * fork would, whatever the program's size. What the pre-run prints comes out at its
+   * activation; timers and other side effects of code before `register()` run early. A
+   * standby whose pre-run fails, or whose reads of the stored data the data has outdated, is
+   * not used (a `standby` event says why), and a program whose pre-run fails once is not run
+   * ahead again.
+   * @default {true}
+   */
+  prerun?: boolean;
   /**
    * What the libsam style does where `Worker.terminate()` leaves a thread running (Deno 2.7 to
    * 2.9: a busy loop spins on, an endless `Atomics.wait` sleeps on, and the thread keeps what

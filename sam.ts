@@ -20,7 +20,14 @@ import {
 } from "./_api_state.ts";
 import { instanceContext } from "./_context.ts";
 import { hcBlock, startHealthChecks, stopHealthChecks } from "./_instance_side.ts";
-import { FLAG_MARK_FAILED, INST_FLAGS, INST_REGISTERED, INST_WARN_SIGNAL } from "./_layout.ts";
+import {
+  FLAG_MARK_FAILED,
+  INST_FLAGS,
+  INST_PRERUN,
+  INST_REGISTERED,
+  INST_WARN_SIGNAL,
+  PRERUN_AT_REGISTER,
+} from "./_layout.ts";
 import { publishChange, sendHealthCheck } from "./_protocol.ts";
 import { DataRegion, DEFAULT_MAX_DATA_SIZE, describe } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
@@ -88,9 +95,21 @@ export function register(): Promise<number> {
   }
   const context = instanceContext();
   if (context !== undefined) {
-    api.state = State.REGISTERED;
-    publishChange(context.block, INST_REGISTERED, 1);
-    return Promise.resolve(context.id);
+    const registered = (id: number): number => {
+      api.state = State.REGISTERED;
+      publishChange(context.block, INST_REGISTERED, 1);
+      return id;
+    };
+    if (context.id !== 0) return Promise.resolve(registered(context.id));
+    // A standby that ran the application ahead: it waits here until it is activated.
+    if (api.registering) {
+      return Promise.reject(
+        new SamError(CsError.CS_ERR_BAD_HANDLE, "register() is already waiting"),
+      );
+    }
+    api.registering = true;
+    Atomics.store(context.block, INST_PRERUN, PRERUN_AT_REGISTER);
+    return context.activated!.then(registered);
   }
   const module = runtime.mainModule();
   if (module === undefined) {

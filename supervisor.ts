@@ -7,6 +7,7 @@
 import process from "node:process";
 import { SUPERVISOR_HOLDER } from "./_layout.ts";
 import { DataRegion, DEFAULT_MAX_DATA_SIZE, toBytes } from "./_region.ts";
+import { logLine, stderrLog } from "./_log.ts";
 import { signalNumber, SIGTERM } from "./_signals.ts";
 import type { Engine } from "./_engine.ts";
 import type { SupervisionSpec } from "./_supervision.ts";
@@ -71,7 +72,15 @@ export class Supervisor extends EventTarget {
     type: K,
     detail: SupervisorEventDetails[K],
   ): void {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+    const { log, onEvent } = this.#spec.options;
+    const sink = log === true ? stderrLog : typeof log === "function" ? log : null;
+    if (sink !== null) {
+      const line = logLine(type, detail);
+      if (line !== null) sink(line);
+    }
+    const event = new CustomEvent(type, { detail });
+    onEvent?.(event as SupervisorEventMap[K]);
+    this.dispatchEvent(event);
   }
 
   /** The record libsam keeps in cmap, plus sam's counters. */

@@ -9,8 +9,18 @@ import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { inspect } from "node:util";
 import { setInstanceContext } from "./_context.ts";
-import { ACTIVATE_GO, ACTIVATE_WAITING, INST_ACTIVATE, INST_ID } from "./_layout.ts";
 import {
+  ACTIVATE_GO,
+  ACTIVATE_LEAVE,
+  ACTIVATE_WAITING,
+  INST_ACTIVATE,
+  INST_ID,
+  INST_PRERUN,
+  PRERUN_FAILED,
+} from "./_layout.ts";
+import { holdOutput, type OutputHold } from "./_output_hold.ts";
+import {
+  _afterChange,
   announceEnd,
   type InstanceData,
   isSignalMessage,
@@ -27,6 +37,10 @@ const END_SEEN_WAIT_MS = 100;
 /** Longest a waiting Worker blocks before it gives its event loop a turn. */
 const ACTIVATION_WAIT_MS = 1000;
 const signalListeners = new Map<number, Set<() => void>>();
+/** The output held while a standby runs the application ahead; null once it is an instance. */
+let standing: OutputHold | null = null;
+let evaluated = false;
+
 // The supervisor learns this thread's id from this first message, sent before the
 // application can run (so that it cannot be forged).
 const hello: ThreadMessage = { type: "thread", threadId: runtime.threadId() };
@@ -68,6 +82,11 @@ function uncaughtText(error: unknown): string {
 // process.stderr, behind the instance's own output, as a stack: console.error(error) costs
 // far more (Bun prints a code excerpt), before the next instance could start.
 function fail(error: unknown): void {
+  if (standing !== null) {
+    // A pre-run that failed before its activation: the supervisor drops this standby.
+    Atomics.store(block, INST_PRERUN, PRERUN_FAILED);
+    standing.discard();
+  }
   process.stderr.write(uncaughtText(error) + "\n");
   process.exit(1);
 }
@@ -95,20 +114,11 @@ function awaitActivation(): void {
   if (word === ACTIVATE_WAITING) setTimeout(awaitActivation, 0);
 }
 
-function activate(id: number): void {
-  setInstanceContext({
-    id,
-    block,
-    region: new DataRegion(data.region),
-    timeInterval: data.timeInterval,
-    recoveryPolicy: data.recoveryPolicy,
-    signalListeners,
-  });
+/** Where every instance goes from its activation on: it ends as a program does. */
+function becomeInstance(): void {
   // From here the port must not keep the instance alive: an instance with nothing left to
   // do ends, as a program does.
   port.unref();
-  let evaluated = false;
-  import(data.mainModule).then(() => evaluated = true, fail);
   // "beforeExit" comes only when the event loop ran dry, never for an explicit exit. A
   // top-level await that never settles is then an error, as Deno reports it for a program.
   process.on("beforeExit", () => {
@@ -119,10 +129,73 @@ function activate(id: number): void {
   process.on("exit", ended);
 }
 
-// A standby loads the library ahead and runs its first calls and its console once, so that
-// a recovery only imports the application.
-Promise.all([import("./mod.ts"), import("./_warm_up.ts")]).then(([, { warmUp }]) => {
-  warmUp();
-  runtime.warmUpOutput();
-  awaitActivation();
-}, fail);
+function activate(id: number): void {
+  setInstanceContext({
+    id,
+    block,
+    region: new DataRegion(data.region),
+    replayRegion: null,
+    activated: null,
+    timeInterval: data.timeInterval,
+    recoveryPolicy: data.recoveryPolicy,
+    signalListeners,
+  });
+  becomeInstance();
+  import(data.mainModule).then(() => evaluated = true, fail);
+}
+
+/**
+ * A standby that runs the application ahead, up to its register(), as a fork would find it:
+ * its output is held and its replayed reads see what is stored now. Activation sets the id,
+ * lets the output out and resolves register().
+ */
+function prerun(): void {
+  standing = holdOutput();
+  let resolveActivated!: (id: number) => void;
+  const context = {
+    id: 0,
+    block,
+    region: new DataRegion(data.region),
+    replayRegion: new DataRegion(data.replay!),
+    activated: new Promise<number>((resolve) => resolveActivated = resolve),
+    timeInterval: data.timeInterval,
+    recoveryPolicy: data.recoveryPolicy,
+    signalListeners,
+  };
+  setInstanceContext(context);
+  // Bun does not count a pending waitAsync as work, and would end the standby as idle.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  import(data.mainModule).then(() => {
+    evaluated = true;
+    // Evaluated without waiting in register(): not a program this standby can stand in for.
+    if (standing !== null) Atomics.store(block, INST_PRERUN, PRERUN_FAILED);
+  }, fail);
+  const look = (): void => {
+    const word = Atomics.load(block, INST_ACTIVATE);
+    if (word === ACTIVATE_WAITING) {
+      _afterChange(block, INST_ACTIVATE, ACTIVATE_WAITING, look, ACTIVATION_WAIT_MS);
+      return;
+    }
+    clearInterval(keepAlive);
+    const hold = standing!;
+    standing = null;
+    if (word === ACTIVATE_LEAVE) return hold.discard(); // terminate() is on its way
+    context.id = Atomics.load(block, INST_ID);
+    hold.release();
+    becomeInstance();
+    resolveActivated(context.id);
+  };
+  look();
+}
+
+if (data.prerun) {
+  prerun();
+} else {
+  // A standby loads the library ahead and runs its first calls and its console once, so that
+  // a recovery only imports the application.
+  Promise.all([import("./mod.ts"), import("./_warm_up.ts")]).then(([, { warmUp }]) => {
+    warmUp();
+    runtime.warmUpOutput();
+    awaitActivation();
+  }, fail);
+}

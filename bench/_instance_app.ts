@@ -33,6 +33,13 @@ export interface ChainConfig {
   results: number[];
 }
 
+/** What sam_bench.ts seeds to sample the process's RSS once the standby is ready. */
+export interface RssConfig {
+  mode: "rss";
+  /** How long to run first, so that the standby (if any) is there. */
+  settleMs: number;
+}
+
 const HC_SENDS = 200_000;
 /** One blocking wait of a hung instance: short, so that terminate() gets through between waits
  * well within the supervisor's watch of the terminated thread (else it would count as stuck). */
@@ -121,6 +128,11 @@ async function ops(config: OpsConfig): Promise<void> {
   sam.stop();
 }
 
+async function rss(config: RssConfig): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, config.settleMs));
+  storeJson({ rss: process.memoryUsage().rss });
+}
+
 async function chain(state: ChainConfig, registeredAt: number): Promise<void> {
   if (state.t !== undefined) state.results.push(registeredAt - state.t);
   if (state.results.length >= state.runs) {
@@ -158,6 +170,10 @@ async function chain(state: ChainConfig, registeredAt: number): Promise<void> {
 sam.initialize(0, sam.RecoveryPolicy.RESTART);
 await sam.register();
 const registeredAt = clock();
-const config = JSON.parse(new TextDecoder().decode(sam.dataRestore())) as OpsConfig | ChainConfig;
+const config = JSON.parse(new TextDecoder().decode(sam.dataRestore())) as
+  | OpsConfig
+  | ChainConfig
+  | RssConfig;
 if (config.mode === "ops") await ops(config);
+else if (config.mode === "rss") await rss(config);
 else await chain(config, registeredAt);

@@ -3,14 +3,17 @@
 // README.md in this folder; bench/run.ts runs it on both runtimes and next to libsam.
 import process from "node:process";
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
-import type { ChainConfig, OpsConfig } from "./_instance_app.ts";
+import type { ChainConfig, OpsConfig, RssConfig } from "./_instance_app.ts";
+import { writeBigApp } from "./_big_app.ts";
 
 const APP = new URL("./_instance_app.ts", import.meta.url);
 const ECHO = new URL("./_echo_worker.ts", import.meta.url);
 const WEB_ECHO = new URL("./_web_echo_worker.ts", import.meta.url);
 const STUCK = new URL("./_stuck_app.ts", import.meta.url);
+const STARTUP = new URL("./_startup_app.ts", import.meta.url);
 /** Timed recoveries of a stuck thread: each costs a new image of the process on Deno. */
 const STUCK_RUNS = 5;
 const SIZES = [64, 4096, 65536, 1048576, 16777216];
@@ -51,13 +54,16 @@ function rounded(key: string, value: number): number {
 
 /** Runs a supervision of _instance_app.ts seeded with `config`; returns what the last instance stored. */
 async function supervised<T>(
-  config: OpsConfig | ChainConfig,
+  config: OpsConfig | ChainConfig | RssConfig,
   timeInterval: number,
   recoveryPolicy: number,
+  app: URL = APP,
+  standby = true,
 ): Promise<T> {
-  const supervisor = supervise(APP, {
+  const supervisor = supervise(app, {
     timeInterval,
     recoveryPolicy,
+    standby,
     data: new TextEncoder().encode(JSON.stringify(config)),
   });
   const exits: string[] = [];
@@ -90,9 +96,13 @@ async function supervised<T>(
 }
 
 /** Time from an instance's crash (or last health check) to the next one's register(), median. */
-async function recovery(mode: "crash" | "hang", timeInterval: number): Promise<number> {
+async function recovery(
+  mode: "crash" | "hang",
+  timeInterval: number,
+  app: URL = APP,
+): Promise<number> {
   const config: ChainConfig = { mode, runs: RECOVERIES, settleMs: SETTLE_MS, results: [] };
-  const state = await supervised<ChainConfig>(config, timeInterval, RecoveryPolicy.RESTART);
+  const state = await supervised<ChainConfig>(config, timeInterval, RecoveryPolicy.RESTART, app);
   if (state.results.length !== RECOVERIES) {
     throw new Error(
       `sam bench: ${mode} timed ${state.results.length} recoveries, not ${RECOVERIES}`,
@@ -184,6 +194,35 @@ async function stuckToNextMs(): Promise<{ ms: number; samePid: boolean }> {
   return { ms: median(results), samePid: pid === child.pid };
 }
 
+/** The process's RSS with an instance of `app` running, with and without its standby. */
+async function standbyRssBytes(app: URL): Promise<number> {
+  const rss = async (standby: boolean) => {
+    const config: RssConfig = { mode: "rss", settleMs: 4 * SETTLE_MS };
+    const out = await supervised<{ rss: number }>(config, 0, RecoveryPolicy.QUIT, app, standby);
+    return out.rss;
+  };
+  const samples: number[] = [];
+  for (let round = 0; round < 3; round++) samples.push(await rss(true) - await rss(false));
+  return median(samples);
+}
+
+/** From starting a libsam-style program (a small one) to its instance 1's register(). */
+async function startupToFirstRegisterMs(): Promise<number> {
+  const times: number[] = [];
+  for (let round = 0; round <= 5; round++) {
+    const args = g.Deno ? ["run", "--allow-all", STARTUP.pathname] : [STARTUP.pathname];
+    const spawnedAt = performance.timeOrigin + performance.now();
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d) => out += d);
+    await new Promise((resolve) => child.on("close", resolve));
+    const registeredAt = Number(out.trim());
+    if (!Number.isFinite(registeredAt)) throw new Error(`sam bench: startup printed ${out}`);
+    if (round > 0) times.push(registeredAt - spawnedAt);
+  }
+  return median(times);
+}
+
 async function main(): Promise<void> {
   // sam first, in a fresh process, so that the RSS figure holds no garbage of the baselines.
   const ops = await supervised<Record<string, number>>(
@@ -209,6 +248,15 @@ async function main(): Promise<void> {
   }
   result.crash_to_next_instance_ms = crash;
   result.hang_to_next_instance_ms = hang;
+  const big = writeBigApp(APP);
+  try {
+    result.crash_to_next_instance_big_app_ms = await recovery("crash", 0, big.entry);
+    result.big_app_bytes = big.bytes;
+    result.standby_rss_big_app_bytes = await standbyRssBytes(big.entry);
+  } finally {
+    rmSync(big.dir, { recursive: true, force: true });
+  }
+  result.startup_to_first_register_ms = await startupToFirstRegisterMs();
   const stuck = await stuckToNextMs();
   if (!stuck.samePid) throw new Error("sam bench: the stuck program changed its pid");
   result.stuck_to_next_instance_ms = stuck.ms;

@@ -8,9 +8,14 @@ import { SIGNALS } from "../_signals.ts";
 export interface AppResult {
   code: number | null;
   stdout: string;
+  /** stderr without the supervisor's log lines. */
   stderr: string;
   lines: string[];
+  /** The supervisor's log lines (`sam[<pid>]: ...`), without that prefix. */
+  log: string[];
 }
+
+const LOG_LINE = /^sam\[\d+\]: (.*)$/;
 
 /** Path of a fixture in tests/testdata. */
 export function fixture(name: string): string {
@@ -56,7 +61,11 @@ export function runApp(
     child.on("exit", (c, signal) => code = c ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : null));
     child.on("close", () => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, lines: stdout.split("\n").filter((l) => l !== "") });
+      const all = stderr.split("\n");
+      const log = all.flatMap((l) => LOG_LINE.exec(l)?.slice(1) ?? []);
+      const rest = all.filter((l) => !LOG_LINE.test(l)).join("\n");
+      const lines = stdout.split("\n").filter((l) => l !== "");
+      resolve({ code, stdout, stderr: rest, lines, log });
     });
   });
 }

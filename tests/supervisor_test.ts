@@ -223,46 +223,6 @@ test("Supervisor.data() gives one whole stored value while an instance stores wi
   }
 });
 
-const STANDBY_APP = new URL("./testdata/standby_app.ts", import.meta.url);
-
-interface StandbyRecord {
-  entries: { workerStarted: number; previousCrashed: number | null }[];
-}
-
-async function recoveries(standby: boolean): Promise<StandbyRecord["entries"]> {
-  const supervisor = supervise(STANDBY_APP, {
-    timeInterval: 0,
-    recoveryPolicy: RecoveryPolicy.RESTART,
-    standby,
-  });
-  try {
-    assert.deepEqual(await supervisor.done, { code: 0, reason: "exited" });
-    const record = JSON.parse(new TextDecoder().decode(supervisor.data())) as StandbyRecord;
-    assert.equal(record.entries.length, 3);
-    return record.entries.slice(1);
-  } finally {
-    await supervisor.stop();
-  }
-}
-
-test("supervise() recovers into the standby Worker spawned before the crash", async () => {
-  for (const { workerStarted, previousCrashed } of await recoveries(true)) {
-    assert.ok(
-      workerStarted < previousCrashed!,
-      `Worker started ${workerStarted - previousCrashed!} ms after the crash`,
-    );
-  }
-});
-
-test("supervise() with standby: false spawns each recovery's Worker after the crash", async () => {
-  for (const { workerStarted, previousCrashed } of await recoveries(false)) {
-    assert.ok(
-      workerStarted > previousCrashed!,
-      `Worker started ${previousCrashed! - workerStarted} ms before the crash`,
-    );
-  }
-});
-
 const WARNING_APP = new URL("./testdata/warning_app.ts", import.meta.url);
 
 /** Supervises warning_app.ts in `mode` and resolves once its health checking runs. */
