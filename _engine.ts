@@ -395,10 +395,11 @@ export class Engine implements InstanceOwner {
     if (current?.live) this.#terminate(current, 128 + SIGKILL, "finish");
     // libsam's record: left as failed when supervision ends by recovery under quit, removed
     // when it ends with health checking stopped.
-    this.#writeRecord();
+    this.#records.write(this.status, reason === "failed");
     if (!FAILED.has(reason) && reason !== "respawned") {
       this.#records.remove();
     }
+    this.#records.close();
     const announce = () => {
       this.#config.emit("end", end);
       this.#resolveDone(end);

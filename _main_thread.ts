@@ -3,6 +3,7 @@
 import { runtime } from "./_runtime.ts";
 import { signalNumber } from "./_signals.ts";
 import type { DataRegion } from "./_region.ts";
+import type { ClusterLinks } from "./_cluster.ts";
 import type { SuperviseOptions } from "./options.ts";
 import { _openSupervisor } from "./supervisor.ts";
 
@@ -15,8 +16,16 @@ export function superviseMainThread(
   options: SuperviseOptions,
   region: DataRegion,
   warnSignal: number,
+  cluster?: ClusterLinks,
 ): void {
-  const supervisor = _openSupervisor({ module, options, region, warnSignal, mainThread: true });
+  const supervisor = _openSupervisor({
+    module,
+    options,
+    region,
+    warnSignal,
+    mainThread: true,
+    cluster,
+  });
   // SIGINT or SIGTERM to the process stops supervision the graceful way; the process then
   // exits as a shell reports a signalled process.
   let signalled = 0;
