@@ -32,12 +32,15 @@ for (const step of (env[`SAM_STEPS_${iid}`] ?? "").split(" ").filter((s) => s !=
   else if (step === "markfailed") {
     console.log(`markfailed ${iid}`);
     sam.markFailed();
+    setInterval(() => {}, 1000);
     await new Promise(() => {});
   } else if (step === "exit") {
     console.log(`exit ${iid}`);
     process.exit(0);
   } else if (step === "wait") {
     console.log("waiting");
+    // A timer keeps it alive: Bun ends a Worker that only awaits a promise that never settles.
+    setInterval(() => {}, 1000);
     await new Promise(() => {});
   }
   dump(step);
