@@ -56,6 +56,15 @@ export function connectCluster(policy: number, options: SamOptions): ClusterLink
   return links;
 }
 
+/**
+ * Whether `policy` and `options` need corosync (so that initialize() could fail with
+ * `CS_ERR_LIBRARY`): QUORUM without a source, or a record that must be in cmap.
+ */
+export function needsCorosync(policy: number, options: SamOptions): boolean {
+  return ((policy & RecoveryPolicy.QUORUM) !== 0 && options.quorum === undefined) ||
+    ((policy & RecoveryPolicy.CMAP) !== 0 && options.corosyncRecord === "required");
+}
+
 function _library<T>(what: string, open: () => T): T {
   try {
     return open();

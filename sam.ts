@@ -26,7 +26,7 @@ import { DataRegion, DEFAULT_MAX_DATA_SIZE, describe } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber, SIGTERM } from "./_signals.ts";
 import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
-import { connectCluster } from "./_cluster.ts";
+import { connectCluster, needsCorosync } from "./_cluster.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { SamOptions } from "./options.ts";
 import { RecoveryPolicy } from "./policy.ts";
@@ -60,6 +60,13 @@ export function initialize(interval: number, policy: RecoveryPolicy, options?: S
     // As libsam's sam_initialize connects to quorum; an instance's initialize() is a replay.
     api.cluster = connectCluster(policy, opts);
     api.mainRegion = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
+  } else if (
+    needsCorosync(policy, opts) &&
+    (interval !== context.timeInterval || policy !== context.recoveryPolicy)
+  ) {
+    // A replay: the main thread got past its checks with other arguments than the call that
+    // initialized it, so corosync could not be reached for this one.
+    throw new SamError(CsError.CS_ERR_LIBRARY, "corosync could not be reached (a replay)");
   }
   api.timeInterval = context?.timeInterval ?? interval;
   api.recoveryPolicy = context?.recoveryPolicy ?? policy;
