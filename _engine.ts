@@ -279,6 +279,7 @@ export class Engine implements InstanceOwner {
       const code = rawCode & 0xff;
       const checking = by === "supervisor" ||
         Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+      this.#health?.settle();
       this.#health?.stop();
       const { region, emit } = this.#config;
       if (by === "supervisor") {
