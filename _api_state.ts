@@ -5,6 +5,7 @@ import type { DataRegion } from "./_region.ts";
 import { SIGTERM } from "./_signals.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { SamOptions } from "./options.ts";
+import type { ClusterLinks } from "./_cluster.ts";
 
 /** libsam's states of its handle. */
 export const State = {
@@ -28,6 +29,8 @@ export const api = {
   /** The main thread's region, before register() hands it to the supervisor. */
   mainRegion: undefined as DataRegion | undefined,
   mainWarnSignal: SIGTERM,
+  /** What the main thread's initialize() connected to in corosync, for register(). */
+  cluster: undefined as ClusterLinks | undefined,
   hcCallback: null as HealthCheckCallback | null,
   /** start() is waiting for quorum. */
   starting: false,

@@ -303,6 +303,7 @@ export class Engine implements InstanceOwner {
       const code = rawCode & 0xff;
       const checking = by === "supervisor" ||
         Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+      this.#health?.settle();
       this.#health?.stop();
       const { region, emit } = this.#config;
       if (by === "supervisor") {
@@ -445,10 +446,11 @@ export class Engine implements InstanceOwner {
     if (current?.live) this.#terminate(current, 128 + SIGKILL, "finish");
     // libsam's record: left as failed when supervision ends by recovery under quit, removed
     // when it ends with health checking stopped.
-    this.#writeRecord();
+    this.#records.write(this.status, reason === "failed");
     if (!FAILED.has(reason) && reason !== "respawned") {
       this.#records.remove();
     }
+    this.#records.close();
     const announce = () => {
       this.#config.emit("end", end);
       this.#resolveDone(end);

@@ -59,6 +59,14 @@ export class HealthTimer {
     Atomics.store(this.#block, INST_HC_WANT, 0);
   }
 
+  /**
+   * Takes in a health check that came but was not seen yet: the instance is ending, and its
+   * last check still counts for the record (libsam writes last_updated for each one).
+   */
+  settle(): void {
+    if (this.#newCheck()) this.#checked();
+  }
+
   #count(): number {
     return Atomics.load(this.#block, INST_HC_COUNT);
   }

@@ -3,6 +3,7 @@
 import { runtime } from "./_runtime.ts";
 import { signalNumber } from "./_signals.ts";
 import type { DataRegion } from "./_region.ts";
+import type { ClusterLinks } from "./_cluster.ts";
 import type { SuperviseOptions } from "./options.ts";
 import { _openSupervisor } from "./supervisor.ts";
 
@@ -15,6 +16,7 @@ export function superviseMainThread(
   options: SuperviseOptions,
   region: DataRegion,
   warnSignal: number,
+  cluster?: ClusterLinks,
 ): void {
   // The libsam style logs each recovery step to stderr unless told otherwise.
   const logged = { ...options, log: options.log ?? true };
@@ -24,6 +26,7 @@ export function superviseMainThread(
     region,
     warnSignal,
     mainThread: true,
+    cluster,
   });
   // SIGINT or SIGTERM to the process stops supervision the graceful way; the process then
   // exits as a shell reports a signalled process.

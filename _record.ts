@@ -14,6 +14,11 @@ export interface StateRecord {
   /** CLOCK_MONOTONIC ns of the last health check (`last_updated`); 0 before any. */
   lastUpdated: number;
   state: RecordState;
+  /**
+   * Whether this change answers a call of the instance (start, stop, markFailed): libsam
+   * rewrites `last_updated` for each command of its child before it writes the state.
+   */
+  touched: boolean;
 }
 
 /** One place the record is kept. */
@@ -22,6 +27,8 @@ export interface RecordSink {
   write(record: StateRecord, whole: boolean): void;
   /** Removes the record: supervision ended with health checking stopped. */
   remove(): void;
+  /** Lets go of what the sink holds (a connection, a timer); the record stays as it is. */
+  close?(): void;
 }
 
 /** Whether two records differ in more than `lastUpdated`. */
@@ -47,17 +54,25 @@ export class RecordKeeper {
 
   /**
    * Writes the record of `status`: whole when it (or the instance) changed, only its
-   * last_updated when just that moved, and nothing otherwise.
+   * last_updated when just that moved, and nothing otherwise. `markedFailed`: the instance
+   * called markFailed(), a command of its own as far as libsam's record goes.
    */
-  write(status: SupervisorStatus): void {
+  write(status: SupervisorStatus, markedFailed = false): void {
+    const previous = this.#record;
+    const sameInstance = this.#instanceId === status.instanceId;
     const record: StateRecord = {
       recovery: status.recovery,
       pollPeriod: status.pollPeriod,
       lastUpdated: status.lastUpdated,
       state: status.state,
+      // A new instance's "stopped" is the supervisor's; a state change within one instance
+      // comes from its start() or stop(), a "failed" from markFailed().
+      touched: previous !== null &&
+        (status.state === "failed"
+          ? markedFailed
+          : sameInstance && previous.state !== status.state),
     };
-    const previous = this.#record;
-    const whole = !sameRecord(previous, record) || this.#instanceId !== status.instanceId;
+    const whole = !sameRecord(previous, record) || !sameInstance;
     if (!whole && previous?.lastUpdated === record.lastUpdated) return;
     this.#record = record;
     this.#instanceId = status.instanceId;
@@ -69,5 +84,10 @@ export class RecordKeeper {
   /** Removes the record from every sink. */
   remove(): void {
     for (const sink of this.#sinks) sink.remove();
+  }
+
+  /** Lets go of every sink's connection or timer (supervision ended). */
+  close(): void {
+    for (const sink of this.#sinks) sink.close?.();
   }
 }

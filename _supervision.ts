@@ -4,6 +4,8 @@
 import { Engine, type EngineConfig, type StuckPolicy } from "./_engine.ts";
 import { execHandOver, execUnavailable, takeExecHandOver } from "./_handover_exec.ts";
 import { fileSink } from "./_record_file.ts";
+import { cmapSink } from "./_record_cmap.ts";
+import type { ClusterLinks } from "./_cluster.ts";
 import type { RecordSink } from "./_record.ts";
 import type { DataRegion } from "./_region.ts";
 import { respawn, takeRespawnedState } from "./_respawn.ts";
@@ -22,6 +24,8 @@ export interface SupervisionSpec {
   warnSignal: number;
   /** The libsam style: the program's main thread supervises itself (and may hand over). */
   mainThread: boolean;
+  /** corosync's cmap and quorum, when the flags asked for them and they were reached. */
+  cluster?: ClusterLinks;
 }
 
 /** An engine for `spec`, not yet begun; `emit` dispatches its events. */
@@ -30,11 +34,14 @@ export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]):
   const resumed = spec.mainThread ? takeExecHandOver() ?? takeRespawnedState() : null;
   if (resumed !== null) region.store(SUPERVISOR_HOLDER, resumed.data, false);
   const cmap = (options.recoveryPolicy & RecoveryPolicy.CMAP) !== 0;
+  const quorumFlag = (options.recoveryPolicy & RecoveryPolicy.QUORUM) !== 0;
   const sinks: RecordSink[] = [];
   if (cmap && options.stateFile !== undefined) sinks.push(fileSink(options.stateFile));
-  const quorum = (options.recoveryPolicy & RecoveryPolicy.QUORUM) && options.quorum
-    ? { source: options.quorum, owned: false }
-    : undefined;
+  const links = spec.cluster;
+  if (cmap && links?.cmap) sinks.push(cmapSink(links.cmap, { quorum: quorumFlag }));
+  // A source given in the options wins; without one, corosync's (opened by connectCluster).
+  const source = quorumFlag ? options.quorum ?? links?.quorum ?? undefined : undefined;
+  const quorum = source && { source, owned: source !== options.quorum };
   return new Engine({
     module: spec.module,
     options,

@@ -48,13 +48,9 @@ function checkCount(options: Record<string, unknown>, name: string, max: number)
   }
 }
 
-export function checkOptions(options: unknown, policy: number): SamOptions {
-  if (options === undefined) {
-    if (policy & RecoveryPolicy.QUORUM) {
-      throw invalid(`recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`);
-    }
-    return {};
-  }
+// A QUORUM policy without a source is not bad input: it asks corosync (_cluster.ts), as libsam.
+export function checkOptions(options: unknown, _policy: number): SamOptions {
+  if (options === undefined) return {};
   if (options === null || typeof options !== "object") {
     throw invalid(`options must be an object, not ${describe(options)}`);
   }
@@ -92,8 +88,9 @@ export function checkOptions(options: unknown, policy: number): SamOptions {
   ) {
     throw invalid(`quorum must be an EventTarget with a boolean quorate, not ${describe(quorum)}`);
   }
-  if ((policy & RecoveryPolicy.QUORUM) && quorum === undefined) {
-    throw invalid(`recoveryPolicy ${policy} has the QUORUM flag but options.quorum is undefined`);
+  const record = o.corosyncRecord;
+  if (record !== undefined && record !== "auto" && record !== "required" && record !== "off") {
+    throw invalid(`corosyncRecord must be "auto", "required" or "off", not ${describe(record)}`);
   }
   return options as SamOptions;
 }

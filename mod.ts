@@ -38,6 +38,12 @@ export {
   warnSignalSet,
 } from "./sam.ts";
 export { supervise, Supervisor } from "./supervisor.ts";
+export {
+  corosyncQuorum,
+  type CorosyncQuorumOptions,
+  type CorosyncQuorumSource,
+  type CorosyncQuorumWake,
+} from "./corosync.ts";
 export type {
   SupervisorEnd,
   SupervisorEventDetails,

@@ -35,9 +35,26 @@ export interface SamOptions {
    * libsam-style program, whose main thread stays in `register()`, hears them.
    */
   onEvent?: (event: SupervisorEventMap[keyof SupervisorEventMap]) => void;
-  /** Quorum source; required with the `QUORUM` flag. */
+   * Where quorum comes from under the `QUORUM` flag. Without one, sam asks corosync's own
+   * quorum service (libquorum, through FFI), as libsam does, and `initialize()` /
+   * `supervise()` throw `CS_ERR_LIBRARY` when it cannot be reached.
+   * @default {undefined} (corosync's quorum service)
+   */
   quorum?: QuorumSource;
-  /** Path of the JSON state record written under the `CMAP` flag. */
+  /**
+   * Where the record of the `CMAP` flag must be. `"auto"`: in corosync's cmap when FFI is
+   * permitted (on Deno `--allow-ffi`, only queried, never prompted) and corosync answers,
+   * in process otherwise (`Supervisor.status`, `stateFile`). `"required"`: in corosync's
+   * cmap, or `initialize()` / `supervise()` throw `CS_ERR_LIBRARY`, as libsam's
+   * `sam_register` does (an HA deployment). `"off"`: in process only.
+   * @default {"auto"}
+   */
+  corosyncRecord?: "auto" | "required" | "off";
+  /**
+   * Path of a JSON copy of the `CMAP` flag's record (for machines without corosync),
+   * replaced atomically on every change; `last_updated` is CLOCK_MONOTONIC ns there too.
+   * @default {undefined} (no file)
+   */
   stateFile?: string;
   /**
    * Keep the next instance's Worker spawned and waiting (from 20 ms after an instance

@@ -33,6 +33,7 @@ import { DataRegion, DEFAULT_MAX_DATA_SIZE, describe } from "./_region.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber, SIGTERM } from "./_signals.ts";
 import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
+import { connectCluster, needsCorosync } from "./_cluster.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { SamOptions } from "./options.ts";
 import { RecoveryPolicy } from "./policy.ts";
@@ -47,7 +48,9 @@ export type { HealthCheckCallback } from "./_api_state.ts";
  * @param policy A {@linkcode RecoveryPolicy}: `QUIT` or `RESTART`, optionally `| QUORUM`, `| CMAP`.
  * @param options Limits and extras; see {@linkcode SamOptions}.
  * @throws {SamError} `CS_ERR_BAD_HANDLE` when already initialized; `CS_ERR_INVALID_PARAM` for a
- *   negative, non-finite or too large interval, an unknown policy or bad options.
+ *   negative, non-finite or too large interval, an unknown policy or bad options;
+ *   `CS_ERR_LIBRARY` when corosync cannot be reached (or FFI is not permitted) for a `QUORUM`
+ *   policy without `options.quorum`, or for a `CMAP` record with `corosyncRecord: "required"`.
  *
  * @example Restart the program when it stops answering for a second
  * ```ts
@@ -61,7 +64,16 @@ export function initialize(interval: number, policy: RecoveryPolicy, options?: S
   const opts = checkOptions(options, checkPolicy(policy));
   const context = instanceContext();
   if (context === undefined) {
+    // As libsam's sam_initialize connects to quorum; an instance's initialize() is a replay.
+    api.cluster = connectCluster(policy, opts);
     api.mainRegion = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
+  } else if (
+    needsCorosync(policy, opts) &&
+    (interval !== context.timeInterval || policy !== context.recoveryPolicy)
+  ) {
+    // A replay: the main thread got past its checks with other arguments than the call that
+    // initialized it, so corosync could not be reached for this one.
+    throw new SamError(CsError.CS_ERR_LIBRARY, "corosync could not be reached (a replay)");
   }
   api.timeInterval = context?.timeInterval ?? interval;
   api.recoveryPolicy = context?.recoveryPolicy ?? policy;
@@ -127,7 +139,7 @@ export function register(): Promise<number> {
   const warnSignal = api.mainWarnSignal;
   // Loaded here only: an instance never loads the supervisor.
   void import("./_main_thread.ts").then(({ superviseMainThread }) =>
-    superviseMainThread(module, options, region, warnSignal)
+    superviseMainThread(module, options, region, warnSignal, api.cluster)
   );
   return new Promise<number>(() => {});
 }

@@ -12,6 +12,7 @@ import { signalNumber, SIGTERM } from "./_signals.ts";
 import type { Engine } from "./_engine.ts";
 import type { SupervisionSpec } from "./_supervision.ts";
 import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
+import { connectCluster } from "./_cluster.ts";
 import { CsError, SamError } from "./errors.ts";
 import type {
   SupervisorEnd,
@@ -209,7 +210,9 @@ export function _openSupervisor(spec: SupervisionSpec): Supervisor {
  * @param module URL or path (relative to the working directory) of the application module.
  * @param options Time interval, policy and the {@linkcode SamOptions}.
  * @returns The running {@linkcode Supervisor}.
- * @throws {SamError} `CS_ERR_INVALID_PARAM` for a bad interval, policy or option.
+ * @throws {SamError} `CS_ERR_INVALID_PARAM` for a bad interval, policy or option;
+ *   `CS_ERR_LIBRARY` when corosync cannot be reached (or FFI is not permitted) for a `QUORUM`
+ *   policy without `options.quorum`, or for a `CMAP` record with `corosyncRecord: "required"`.
  *
  * @example Restart an application whenever it fails
  * ```ts
@@ -235,10 +238,12 @@ export function supervise(module: string | URL, options: SuperviseOptions): Supe
     );
   }
   const data = options.data === undefined ? undefined : toBytes(options.data);
+  // Last: bad input throws before anything is connected.
+  const cluster = connectCluster(options.recoveryPolicy, options);
   const region = DataRegion.create(options.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
   if (data !== undefined) region.store(SUPERVISOR_HOLDER, data, false);
   const href = module instanceof URL
     ? module.href
     : new URL(module, `file://${process.cwd()}/`).href;
-  return _open({ module: href, options, region, warnSignal, mainThread: false });
+  return _open({ module: href, options, region, warnSignal, mainThread: false, cluster });
 }

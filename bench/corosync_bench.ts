@@ -35,7 +35,9 @@ async function inside(): Promise<void> {
   }
   quorum.close();
   cmap.close();
+  const sam = await _samFigures(openCmap);
   console.log(JSON.stringify({
+    ...sam,
     runtime: runtime.name,
     quorum_wake: quorum.wakeMode,
     cmap_record_write_us: Number(median(writes).toFixed(2)),
@@ -43,6 +45,73 @@ async function inside(): Promise<void> {
     quorum_change_to_event_ms: Number(median(changes).toFixed(3)),
     quorum_change_to_event_ms_max: Number(Math.max(...changes).toFixed(3)),
   }));
+}
+
+/**
+ * sam's own figures: one write of the record's last_updated through the cmap sink, and the
+ * time from a quorum loss (expected_votes set through libcmap) to the instance's warning.
+ */
+async function _samFigures(openCmap: typeof import("../_corosync.ts").openCmap) {
+  const { cmapSink } = await import("../_record_cmap.ts");
+  const { monotonicNs } = await import("../_corosync.ts");
+  const sink = cmapSink(openCmap(), { quorum: false, prefix: `sam.bench.${process.pid}.` });
+  const record = {
+    recovery: "restart" as const,
+    pollPeriod: 1000,
+    lastUpdated: 0,
+    state: "running" as const,
+    touched: false,
+  };
+  sink.write(record, true);
+  const writes: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    record.lastUpdated = Number(monotonicNs());
+    const t = performance.now();
+    sink.write(record, false);
+    writes.push((performance.now() - t) * 1000);
+  }
+  sink.remove();
+  sink.close?.();
+  const { RecoveryPolicy, supervise } = await import("../mod.ts");
+  const setter = openCmap();
+  const votes = (n: number) => setter.setUint32("quorum.expected_votes", n);
+  votes(1);
+  const supervisor = supervise(new URL("../tests/testdata/cluster_app.ts", import.meta.url), {
+    timeInterval: 200,
+    recoveryPolicy: RecoveryPolicy.QUORUM_RESTART | RecoveryPolicy.CMAP,
+    corosyncRecord: "required",
+  });
+  const next = (type: string, want: (detail: any) => boolean = () => true) =>
+    new Promise<void>((resolve) => {
+      const on = (e: Event) => {
+        if (!want((e as CustomEvent).detail)) return;
+        supervisor.removeEventListener(type, on);
+        resolve();
+      };
+      supervisor.addEventListener(type, on);
+    });
+  const warnings: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    if (supervisor.status.state !== "running") {
+      await next("status", (d) => d.status.state === "running");
+    }
+    const warned = next("warning");
+    const t = performance.now();
+    votes(2);
+    await warned;
+    warnings.push(performance.now() - t);
+    const waiting = next("status", (d) => d.status.state === "waiting for quorum");
+    await waiting;
+    votes(1);
+  }
+  await supervisor.stop();
+  setter.close();
+  return {
+    sam_record_write_us: Number(median(writes).toFixed(2)),
+    sam_record_write_us_p99: Number(writes.sort((a, b) => a - b)[1979].toFixed(2)),
+    quorum_change_to_warning_ms: Number(median(warnings).toFixed(3)),
+    quorum_change_to_warning_ms_max: Number(Math.max(...warnings).toFixed(3)),
+  };
 }
 
 if (process.argv.includes("--inside")) {
