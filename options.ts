@@ -35,6 +35,7 @@ export interface SamOptions {
    * libsam-style program, whose main thread stays in `register()`, hears them.
    */
   onEvent?: (event: SupervisorEventMap[keyof SupervisorEventMap]) => void;
+  /**
    * Where quorum comes from under the `QUORUM` flag. Without one, sam asks corosync's own
    * quorum service (libquorum, through FFI), as libsam does, and `initialize()` /
    * `supervise()` throw `CS_ERR_LIBRARY` when it cannot be reached.
