@@ -98,9 +98,13 @@ const [sleeper, sleepTid] = await start("./exec_sleep_worker.ts", {});
 spinner.terminate();
 sleeper.terminate();
 // A window to measure in, not to wait for something: a spinning thread uses it all.
-const spinBefore = runtime.threadSample(spinTid)?.cpuMs ?? -1;
+const cpuOf = (tid: number) => {
+  const sample = runtime.threadSample(tid);
+  return typeof sample === "object" ? sample.cpuMs : -1;
+};
+const spinBefore = cpuOf(spinTid);
 await delay(300);
-const spinAfter = runtime.threadSample(spinTid)?.cpuMs ?? -1;
+const spinAfter = cpuOf(spinTid);
 print({
   image: 1,
   pid: process.pid,
