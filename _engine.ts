@@ -9,46 +9,37 @@ import { Instance, type InstanceOwner } from "./_instance.ts";
 import { HC_STARTED, INST_HC_STATE } from "./_layout.ts";
 import { confirmEnd } from "./_protocol.ts";
 import { type QuorumWatch, watchQuorum } from "./_quorum.ts";
-import { RecordKeeper, type RecordSink } from "./_record.ts";
+import { leavesFailed, RecordKeeper, type RecordSink, recordState } from "./_record.ts";
 import {
   decideAfterEnd,
-  DEFAULT_RESTART_LIMITS,
   endCode,
   type EndDecision,
   type EndReason,
   escalate,
   planRestart,
   type RestartLimits,
+  restartLimits,
 } from "./_recovery.ts";
 import type { DataRegion } from "./_region.ts";
-import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalName } from "./_signals.ts";
 import { Standby } from "./_standby.ts";
-import { type ThreadVerdict, watchThread } from "./_thread_watch.ts";
+import {
+  cannotLeaveBehind,
+  EXIT_STUCK_THREAD,
+  handOver,
+  type StuckPolicy,
+  VERDICT_FIRST,
+  watchTerminated,
+} from "./_stuck.ts";
+import type { ThreadVerdict } from "./_thread_watch.ts";
 import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "./events.ts";
 import type { QuorumSource, SuperviseOptions } from "./options.ts";
 import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
 
-/**
- * How a terminated instance's thread is watched. A thread that terminate() stops is gone in
- * a few ms; one still there after the grace is stuck, and is spinning when it was seen running.
- */
-const THREAD_WATCH = { graceMs: 50, pollMs: 2, spinMs: 20 };
-/**
- * Where terminate() may leave a thread running (Deno), the next instance waits for the
- * verdict on the last one's thread: a stuck thread keeps what it holds (a listening socket),
- * so the next instance starts in a new image of the process instead. Elsewhere no thread is
- * ever handed over for, and the watch only reports.
- */
-const VERDICT_FIRST = !runtime.terminateInterruptsCode;
-/** Exit code when a stuck thread cannot be left behind by a hand-over (sysexits' EX_SOFTWARE). */
-export const EXIT_STUCK_THREAD = 70;
 /** How often at most the record's last_updated is rewritten for new health checks. */
 const LAST_UPDATED_EVERY_MS = 100;
 /** How long the end of an instance (or of supervision) waits for its Worker's last output. */
 const EXIT_FLUSH_MS = 1000;
-/** End reasons that leave libsam's record as failed. */
-const FAILED: ReadonlySet<EndReason> = new Set(["failed", "quit", "restart-limit"]);
 
 /** Why the supervisor gives an instance up. */
 type Cause = "deadline" | "stop" | "quorum" | "mark-failed" | "finish";
@@ -61,12 +52,6 @@ type Supervision =
   | { state: "watching-thread" }
   | { state: "handing-over" }
   | { state: "ended"; end: SupervisorEnd };
-
-/** What the engine does about a thread that terminate() did not stop. */
-export type StuckPolicy =
-  | { action: "go-on" }
-  | { action: "hand-over"; strategy: HandOverStrategy }
-  | { action: "exit"; why: string };
 
 /** Everything an engine is started with. */
 export interface EngineConfig {
@@ -117,12 +102,7 @@ export class Engine implements InstanceOwner {
     const now = performance.now();
     this.#restartTimes = config.restartAges.map((age) => now - age);
     this.#stuckThreads = config.stuckThreads;
-    this.#limits = {
-      maxRestarts: options.maxRestarts ?? DEFAULT_RESTART_LIMITS.maxRestarts,
-      restartWindow: options.restartWindow ?? DEFAULT_RESTART_LIMITS.restartWindow,
-      restartDelay: options.restartDelay ?? DEFAULT_RESTART_LIMITS.restartDelay,
-      restartDelayMax: options.restartDelayMax ?? DEFAULT_RESTART_LIMITS.restartDelayMax,
-    };
+    this.#limits = restartLimits(options);
     const region = config.region;
     this.#standby = new Standby({
       enabled: options.standby ?? true,
@@ -151,13 +131,10 @@ export class Engine implements InstanceOwner {
   /** libsam's record as it stands, plus sam's counters. */
   get status(): SupervisorStatus {
     const s = this.#supervision;
-    let state: SupervisorStatus["state"] = "stopped";
-    if (s.state === "ended" && FAILED.has(s.end.reason)) state = "failed";
-    if (s.state === "running") {
-      const p = s.current.phase;
-      if (p.phase === "checking" || p.phase === "warned") state = "running";
-      if (p.phase === "registered" && p.waitingForQuorum) state = "waiting for quorum";
-    }
+    const state = recordState(
+      s.state === "ended" ? s.end.reason : null,
+      s.state === "running" ? s.current.phase : null,
+    );
     const last = this.#health?.lastCheck ?? 0;
     const lastUpdated = last === 0 ? 0 : monotonicNs(last);
     return {
@@ -365,11 +342,7 @@ export class Engine implements InstanceOwner {
       const stuck = this.#config.stuck;
       if (v === "stopped" || stuck.action === "go-on") return this.#restartAfter(plan.delay);
       if (stuck.action === "hand-over") return void this.#handOver(stuck.strategy, v);
-      console.error(
-        `sam: ${
-          _threadIs(this.#lastId, v)
-        }; ${stuck.why}, so the process ends with code ${EXIT_STUCK_THREAD} for its service manager to start it again`,
-      );
+      cannotLeaveBehind(this.#lastId, v, stuck.why);
       this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
     });
   }
@@ -383,18 +356,11 @@ export class Engine implements InstanceOwner {
 
   /** Watches a terminated instance's thread; reports and returns the verdict. */
   #watch(inst: Instance): Promise<ThreadVerdict> | null {
-    const threadId = inst.threadId;
-    // A thread that cannot be seen may be stuck, where the runtime may leave it running.
-    if (threadId <= 0) return VERDICT_FIRST ? Promise.resolve("unknown") : null;
-    const id = inst.id;
-    return watchThread(threadId, THREAD_WATCH).then((verdict) => {
-      if (verdict === "stopped") {
-        this.#config.emit("thread-stopped", { id, threadId });
-      } else if (verdict !== "unknown") {
-        this.#stuckThreads++;
-        this.#config.emit("stuck-thread", { id, threadId, spinning: verdict === "spinning" });
-      }
-      return verdict;
+    return watchTerminated(inst, (verdict, threadId) => {
+      const id = inst.id;
+      if (verdict === "stopped") return this.#config.emit("thread-stopped", { id, threadId });
+      this.#stuckThreads++;
+      this.#config.emit("stuck-thread", { id, threadId, spinning: verdict === "spinning" });
     });
   }
 
@@ -403,30 +369,16 @@ export class Engine implements InstanceOwner {
     this.#to({ state: "handing-over" });
     const nextId = this.#lastId + 1;
     this.#config.emit("handover", { id: nextId, kind: strategy.kind });
-    console.error(
-      `sam: ${
-        _threadIs(this.#lastId, verdict)
-      }; instance ${nextId} starts in a new image of the process (${strategy.kind})`,
-    );
-    let data: Uint8Array = new Uint8Array(0);
-    try {
-      data = this.#config.region.snapshot();
-    } catch {
-      // A corrupt region is carried over as empty, as after any corrupt header.
-    }
     const now = performance.now();
-    const why = await strategy.handOver({
+    const handedOver = await handOver(strategy, verdict, this.#lastId, {
       nextId,
       warnSignal: this.#warnSignal,
       restartAges: this.#restartTimes.map((t) => now - t),
       stuckThreads: this.#stuckThreads,
-      data,
+      data: this.#config.region,
     });
-    if (why === null) return this.#finish(0, "respawned");
-    console.error(
-      `sam: the hand-over failed (${why}); the process ends with code ${EXIT_STUCK_THREAD} for its service manager to start it again`,
-    );
-    this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
+    if (handedOver) this.#finish(0, "respawned");
+    else this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
   }
 
   // ---- The record and the end of supervision ----
@@ -447,7 +399,7 @@ export class Engine implements InstanceOwner {
     // libsam's record: left as failed when supervision ends by recovery under quit, removed
     // when it ends with health checking stopped.
     this.#records.write(this.status, reason === "failed");
-    if (!FAILED.has(reason) && reason !== "respawned") {
+    if (!leavesFailed(reason) && reason !== "respawned") {
       this.#records.remove();
     }
     this.#records.close();
@@ -460,11 +412,4 @@ export class Engine implements InstanceOwner {
     if (current === null) return announce();
     current.afterExit(EXIT_FLUSH_MS, announce, () => {});
   }
-}
-
-/** What a log line says of a terminated instance's thread that did not go away. */
-function _threadIs(id: number, verdict: ThreadVerdict): string {
-  return verdict === "unknown"
-    ? `whether the thread of instance ${id} stopped cannot be seen (no access to /proc)`
-    : `the thread of instance ${id} is ${verdict} after termination and keeps what it holds`;
 }

@@ -1,6 +1,8 @@
 // libsam's state record (its cmap keys under resources.process.<pid>.) and where it goes. A
 // sink is one place the record is kept: a JSON file today, corosync's cmap beside it.
 import type { SupervisorStatus } from "./events.ts";
+import type { InstancePhase } from "./_instance.ts";
+import type { EndReason } from "./_recovery.ts";
 
 /** libsam's state values, as written in its record. */
 export type RecordState = "stopped" | "running" | "failed" | "waiting for quorum";
@@ -19,6 +21,22 @@ export interface StateRecord {
    * rewrites `last_updated` for each command of its child before it writes the state.
    */
   touched: boolean;
+}
+
+/** End reasons that leave libsam's record as failed: recovery under quit ended supervision. */
+export function leavesFailed(reason: EndReason): boolean {
+  return reason === "failed" || reason === "quit" || reason === "restart-limit";
+}
+
+/**
+ * libsam's state from how supervision ended (null while it runs) and the current instance's
+ * phase (null between instances): running while health checking is started.
+ */
+export function recordState(ended: EndReason | null, phase: InstancePhase | null): RecordState {
+  if (ended !== null) return leavesFailed(ended) ? "failed" : "stopped";
+  if (phase?.phase === "checking" || phase?.phase === "warned") return "running";
+  if (phase?.phase === "registered" && phase.waitingForQuorum) return "waiting for quorum";
+  return "stopped";
 }
 
 /** One place the record is kept. */

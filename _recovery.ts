@@ -50,6 +50,17 @@ export const DEFAULT_RESTART_LIMITS: RestartLimits = {
   restartDelayMax: 30_000,
 };
 
+/** The limits `options` set, libsam's where they set none. */
+export function restartLimits(options: Partial<RestartLimits>): RestartLimits {
+  const d = DEFAULT_RESTART_LIMITS;
+  return {
+    maxRestarts: options.maxRestarts ?? d.maxRestarts,
+    restartWindow: options.restartWindow ?? d.restartWindow,
+    restartDelay: options.restartDelay ?? d.restartDelay,
+    restartDelayMax: options.restartDelayMax ?? d.restartDelayMax,
+  };
+}
+
 /** A restart to make after `delay` ms, or none because the limit is reached. */
 export type RestartPlan =
   | { action: "restart"; delay: number; history: readonly number[] }

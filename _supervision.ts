@@ -1,7 +1,8 @@
 // Puts an engine together from what supervise() or the main thread's register() was given:
 // the state a hand-over carried in, the record's sinks, the quorum source and the hand-over
 // strategy. Loaded only where supervision runs, never in an instance.
-import { Engine, type EngineConfig, type StuckPolicy } from "./_engine.ts";
+import { Engine, type EngineConfig } from "./_engine.ts";
+import type { StuckPolicy } from "./_stuck.ts";
 import { execHandOver, execUnavailable, takeExecHandOver } from "./_handover_exec.ts";
 import { fileSink } from "./_record_file.ts";
 import { cmapSink } from "./_record_cmap.ts";
