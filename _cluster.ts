@@ -2,13 +2,9 @@
 // supervise() connect to, as libsam connects at sam_initialize (quorum) and sam_register
 // (cmap). Nothing native is loaded unless a flag asks for corosync.
 import { calibrateMonotonic } from "./_clock.ts";
-import {
-  type CmapConnection,
-  CorosyncQuorum,
-  type CorosyncQuorumOptions,
-  monotonicNs,
-  openCmap,
-} from "./_corosync.ts";
+import { type CmapConnection, openCmap } from "./_cmap.ts";
+import { CorosyncQuorum, type CorosyncQuorumOptions } from "./_corosync_quorum.ts";
+import { monotonicNs } from "./_corosync.ts";
 import { ffiAvailable } from "./_ffi.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { QuorumSource, SamOptions } from "./options.ts";

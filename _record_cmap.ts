@@ -10,7 +10,8 @@
 // never rewrites `recovery`, not even when mark failed switches its own policy to quit.
 import process from "node:process";
 import { CsError, SamError } from "./errors.ts";
-import { type CmapConnection, monotonicNs } from "./_corosync.ts";
+import type { CmapConnection } from "./_cmap.ts";
+import { monotonicNs } from "./_corosync.ts";
 import type { RecordSink, RecordState, StateRecord } from "./_record.ts";
 
 /** How long after a failed attempt the sink tries to reach corosync again, in ms. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ReopeningQuorum } from "./_cluster.ts";
-import type { QuorumWakeMode } from "./_corosync.ts";
+import type { QuorumWakeMode } from "./_corosync_quorum.ts";
 import type { QuorumSource } from "./options.ts";
 
 /** How a corosync quorum source learns of news without blocking the event loop. */

@@ -12,7 +12,9 @@ function median(values: number[]): number {
 }
 
 async function inside(): Promise<void> {
-  const { CorosyncQuorum, monotonicNs, openCmap } = await import("../_corosync.ts");
+  const { monotonicNs } = await import("../_corosync.ts");
+  const { openCmap } = await import("../_cmap.ts");
+  const { CorosyncQuorum } = await import("../_corosync_quorum.ts");
   const cmap = openCmap();
   const key = `resources.process.${process.pid}.last_updated`;
   const writes: number[] = [];
@@ -51,7 +53,7 @@ async function inside(): Promise<void> {
  * sam's own figures: one write of the record's last_updated through the cmap sink, and the
  * time from a quorum loss (expected_votes set through libcmap) to the instance's warning.
  */
-async function _samFigures(openCmap: typeof import("../_corosync.ts").openCmap) {
+async function _samFigures(openCmap: typeof import("../_cmap.ts").openCmap) {
   const { cmapSink } = await import("../_record_cmap.ts");
   const { monotonicNs } = await import("../_corosync.ts");
   const sink = cmapSink(openCmap(), { quorum: false, prefix: `sam.bench.${process.pid}.` });
