@@ -117,14 +117,16 @@ test("an HTTP service on a fixed port serves again, in the same process, after a
   const app = startApp("http_service.ts", { SAM_PORT: String(port) });
   try {
     const url = (path: string) => `http://127.0.0.1:${port}${path}`;
-    const hello = async () => await (await fetch(url("/hello"))).text();
+    // A new connection each time: a pooled one may lead to the instance that was terminated.
+    const get = (path: string) => fetch(url(path), { headers: { connection: "close" } });
+    const hello = async () => await (await get("/hello")).text();
     await within(app.line((l) => l === "listening 1"), 20_000, "instance 1");
     const first = await hello();
     assert.match(first, /^instance 1 pid \d+ restored 0$/);
     const pid = first.split(" ")[3];
     for (const [path, next] of [["/busy", 2], ["/wait", 3]] as const) {
       // The hung handler never answers; its connection ends with the instance.
-      fetch(url(path)).then((r) => r.body?.cancel(), () => {});
+      get(path).then((r) => r.body?.cancel(), () => {});
       await within(app.line((l) => l === `listening ${next}`), 20_000, `instance ${next}`);
       assert.equal(await hello(), `instance ${next} pid ${pid} restored ${next - 1}`);
     }

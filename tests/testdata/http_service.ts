@@ -12,6 +12,7 @@ const port = Number(process.env.SAM_PORT);
 const server = createServer((req, res) => {
   if (req.url === "/busy") { for (;;); }
   if (req.url === "/wait") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  res.setHeader("connection", "close");
   res.end(`instance ${iid} pid ${process.pid} restored ${restored}`);
 });
 server.on("error", (error) => {
