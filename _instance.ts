@@ -105,7 +105,7 @@ export class Instance {
     this.block = new Int32Array(buffer);
     this.regionHeader = region.header;
     this.prerun = workerData.prerun;
-    this.worker = new Worker(SHIM_URL, { workerData });
+    this.worker = new Worker(runtime.workerEntry(SHIM_URL), { workerData });
     // Only the first message counts: the shim sends it before the application can run, so
     // an application cannot make the supervisor watch another thread.
     this.worker.once("message", (message: unknown) => {

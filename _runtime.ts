@@ -2,7 +2,8 @@
 // implement node:worker_threads with real exit codes and idle exit, so instances run there.
 import process from "node:process";
 import { Buffer } from "node:buffer";
-import { readFileSync, readlinkSync, writeSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { readProcThroughLibc, threadIdThroughLibc } from "./_exec_in_place.ts";
 
@@ -30,6 +31,12 @@ export interface Runtime {
   readonly printsWorkerErrors: boolean;
   /** URL of the program's main module, if there is one. */
   mainModule(): string | undefined;
+  /**
+   * What a Worker is started with to run `shim`, the URL of worker_shim.ts next to the
+   * library's code: `shim` itself, except in a compiled program (`bun build --compile`),
+   * whose bundle moved the library's code but not the shim's URL.
+   */
+  workerEntry(shim: URL): URL | string;
   /** Ends the process with `code`. */
   exit(code: number): never;
   /**
@@ -84,6 +91,7 @@ function hookProcessExit(beforeExit: (code: number) => void): void {
 }
 
 const common = {
+  workerEntry: (shim: URL): URL | string => shim,
   exit(code: number): never {
     process.exit(code);
   },
@@ -196,6 +204,30 @@ function writeOutputDirectly(): void {
   }
 }
 
+/** A compiled Bun program's main module: /$bunfs/root/<name>, on Windows B:\~BUN\root\<name>. */
+const BUN_STANDALONE = /^(\/\$bunfs\/|[A-Za-z]:[\\/]~BUN[\\/])/;
+let compiledShim: string | undefined;
+
+/**
+ * The shim in a compiled Bun program. The bundle puts the program at its root and the
+ * library's code into the program, so `new URL("./worker_shim.ts", import.meta.url)` names
+ * a shim at the root; an entry point given to `bun build --compile` sits at its path below
+ * the root of the build (node_modules/@x/sam/worker_shim.js, compiled to .js).
+ */
+function bunCompiledShim(main: string): string {
+  if (compiledShim !== undefined) return compiledShim;
+  const root = dirname(main);
+  const found = readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((name) => /(^|[\\/])worker_shim\.[jt]s$/.test(name)).sort();
+  if (found.length === 0) {
+    throw new Error(
+      "sam's worker_shim.ts is not in this compiled program: give it to bun build --compile " +
+        "as an entry point after the program's (see sam's README)",
+    );
+  }
+  return compiledShim = join(root, found[0]);
+}
+
 function bunRuntime(bun: BunLike): Runtime {
   return {
     ...common,
@@ -205,6 +237,7 @@ function bunRuntime(bun: BunLike): Runtime {
     printsWorkerErrors: false,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
+    workerEntry: (shim) => BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : shim,
     prepareInstanceGlobals(_beforeExit) {
       // Nothing to hook: the "exit" event comes for every exit, and at the right moment.
       writeOutputDirectly();
