@@ -31,52 +31,54 @@ const CONSOLE_TO: Record<string, 1 | 2> = {
   trace: 2,
 };
 
-/** Holds this thread's output from now on. */
+/**
+ * Holds this thread's output from now on. The writers are wrapped once and stay wrapped, so
+ * that letting output through again is one flag (a standby's activation is on a recovery's
+ * path): once released, each wrapper passes straight on to what it wrapped.
+ */
 export function holdOutput(): OutputHold {
-  const held: Held[] = [];
+  let held: Held[] | null = [];
   const streams = [process.stdout, process.stderr] as unknown as { write: Write }[];
-  const writes = streams.map((stream) => stream.write);
-  const c = console as unknown as Record<string, (...args: unknown[]) => void>;
-  const methods = Object.fromEntries(Object.keys(CONSOLE_TO).map((name) => [name, c[name]]));
-  const writers = deno ? [deno.stdout, deno.stderr] : [];
-  const denoWrites = writers.map((w) => [w.writeSync, w.write] as const);
+  const writes = streams.map((stream) => stream.write.bind(stream));
   streams.forEach((stream, i) => {
+    const write = writes[i];
     stream.write = (chunk, ...rest) => {
+      if (held === null) return write(chunk, ...rest);
       held.push([(i + 1) as 1 | 2, typeof chunk === "string" ? chunk : chunk.slice()]);
       const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
       if (done) queueMicrotask(done);
       return true;
     };
   });
+  const c = console as unknown as Record<string, (...args: unknown[]) => void>;
   for (const [name, fd] of Object.entries(CONSOLE_TO)) {
+    const method = c[name].bind(console);
     c[name] = (...args: unknown[]) => {
+      if (held === null) return method(...args);
       const text = name === "trace"
         ? `Trace: ${format(...args)}\n${new Error().stack?.split("\n").slice(2).join("\n")}`
         : format(...args);
       held.push([fd, text + "\n"]);
     };
   }
-  writers.forEach((w, i) => {
+  (deno ? [deno.stdout, deno.stderr] : []).forEach((w, i) => {
+    const writeSync = w.writeSync.bind(w);
+    const write = w.write.bind(w);
     w.writeSync = (p) => {
+      if (held === null) return writeSync(p);
       held.push([(i + 1) as 1 | 2, p.slice()]);
       return p.length;
     };
-    w.write = (p) => Promise.resolve(w.writeSync(p));
+    w.write = (p) => held === null ? write(p) : Promise.resolve(w.writeSync(p));
   });
-  const restore = () => {
-    streams.forEach((stream, i) => stream.write = writes[i]);
-    for (const name of Object.keys(CONSOLE_TO)) c[name] = methods[name];
-    writers.forEach((w, i) => [w.writeSync, w.write] = denoWrites[i]);
-  };
   return {
     release() {
-      restore();
-      for (const [fd, chunk] of held) streams[fd - 1].write(chunk);
-      held.length = 0;
+      const chunks = held ?? [];
+      held = null;
+      for (const [fd, chunk] of chunks) writes[fd - 1](chunk);
     },
     discard() {
-      restore();
-      held.length = 0;
+      held = null;
     },
   };
 }

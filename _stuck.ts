@@ -11,7 +11,7 @@ import { type ThreadVerdict, watchThread } from "./_thread_watch.ts";
  * How a terminated instance's thread is watched. A thread that terminate() stops is gone in
  * a few ms; one still there after the grace is stuck, and is spinning when it was seen running.
  */
-const THREAD_WATCH = { graceMs: 50, pollMs: 2, spinMs: 20 };
+const THREAD_WATCH = { graceMs: 30, pollMs: 2, spinMs: 20 };
 
 /**
  * Where terminate() may leave a thread running (Deno), the next instance waits for the

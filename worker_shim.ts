@@ -114,15 +114,15 @@ function awaitActivation(): void {
   if (word === ACTIVATE_WAITING) setTimeout(awaitActivation, 0);
 }
 
-/** Where every instance goes from its activation on: it ends as a program does. */
-function becomeInstance(): void {
-  // From here the port must not keep the instance alive: an instance with nothing left to
-  // do ends, as a program does.
-  port.unref();
+/**
+ * How every instance ends, as a program does. A standby sets this up ahead (its activation is
+ * on a recovery's path), and it holds from the activation on.
+ */
+function endAsAProgram(): void {
   // "beforeExit" comes only when the event loop ran dry, never for an explicit exit. A
   // top-level await that never settles is then an error, as Deno reports it for a program.
   process.on("beforeExit", () => {
-    if (!evaluated) process.exit(1);
+    if (!evaluated && standing === null) process.exit(1);
   });
   // Every end that prepareInstanceGlobals() left to it: the event loop ran dry for good, or
   // an exit the runtime reports here at the right moment.
@@ -140,7 +140,10 @@ function activate(id: number): void {
     recoveryPolicy: data.recoveryPolicy,
     signalListeners,
   });
-  becomeInstance();
+  // From here the port must not keep the instance alive: an instance with nothing left to
+  // do ends, as a program does.
+  port.unref();
+  endAsAProgram();
   import(data.mainModule).then(() => evaluated = true, fail);
 }
 
@@ -163,6 +166,7 @@ function prerun(): void {
     signalListeners,
   };
   setInstanceContext(context);
+  endAsAProgram();
   // Bun does not count a pending waitAsync as work, and would end the standby as idle.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   import(data.mainModule).then(() => {
@@ -182,7 +186,7 @@ function prerun(): void {
     if (word === ACTIVATE_LEAVE) return hold.discard(); // terminate() is on its way
     context.id = Atomics.load(block, INST_ID);
     hold.release();
-    becomeInstance();
+    port.unref();
     resolveActivated(context.id);
   };
   look();
