@@ -1,4 +1,4 @@
-// Everything that differs between Deno and Bun, behind one small interface. Both runtimes
+// Everything that differs between Deno, Bun and Node.js, behind one small interface. All three
 // implement node:worker_threads with real exit codes and idle exit, so instances run there.
 import process from "node:process";
 import { Buffer } from "node:buffer";
@@ -6,6 +6,8 @@ import { readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { readProcThroughLibc, threadIdThroughLibc } from "./_exec_in_place.ts";
+import * as nodeModule from "node:module";
+import { isMainThread } from "node:worker_threads";
 
 /** One look at a thread of this process. */
 export interface ThreadSample {
@@ -17,14 +19,14 @@ export interface ThreadSample {
 
 /** What sam needs from the runtime it runs on. */
 export interface Runtime {
-  /** "deno" or "bun". */
+  /** "deno", "bun" or "node". */
   readonly name: string;
   /** The runtime's version, such as "2.9.6". */
   readonly version: string;
   /**
    * Whether `Worker.terminate()` interrupts JavaScript that is running (a long `set()` of a
-   * store, a loop). Measured: Bun does; Deno 2.9.6 never does, so there only the fence cuts a
-   * store off, and a busy loop spins on.
+   * store, a loop). Measured: Bun and Node do; Deno 2.9.6 never does, so there only the fence
+   * cuts a store off, and a busy loop spins on.
    */
   readonly terminateInterruptsCode: boolean;
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
@@ -61,7 +63,8 @@ export interface Runtime {
   commandLine(): string[] | null;
   /**
    * Arguments after the runtime's executable that run `script` with all permissions and a
-   * `gc()` to call (Bun has `Bun.gc` anyway), as the tests start their fixture programs.
+   * `gc()` to call (Bun has `Bun.gc` anyway), as the tests start their fixture programs. Node
+   * needs nothing for TypeScript: it strips the types (the reason for its minimum version).
    */
   scriptArgs(script: string): string[];
   /** Listens for a real process signal on the main thread. */
@@ -150,15 +153,23 @@ function denoRuntime(deno: DenoLike): Runtime {
         beforeExit(code);
         return exit(code);
       };
-      // Deno runs node:worker_threads Workers without `self`; programs written for Deno's
-      // Worker global scope use it, and self.close() ends the instance with code 0.
-      if (g.self === undefined) g.self = globalThis;
-      if (typeof g.close !== "function") g.close = () => process.exit(0);
+      provideSelfClose();
     },
     warmUpOutput() {
       // Deno's console prints through the runtime, not process.stdout: nowhere to point it.
     },
   };
+}
+
+/**
+ * Gives an instance `self` and `self.close()` (which ends it with code 0), as in a Worker's
+ * global scope: Deno and Node run node:worker_threads Workers without `self`, Bun's has no
+ * `close()`, and programs written for a Worker's global scope use both.
+ */
+function provideSelfClose(): void {
+  if (g.self === undefined) g.self = globalThis;
+  const self = g.self as { close?: unknown };
+  if (typeof self.close !== "function") self.close = () => process.exit(0);
 }
 
 /** Waits for a non-blocking descriptor to take more (1 ms); a Worker may block. */
@@ -179,10 +190,12 @@ function writeAll(fd: number, bytes: Uint8Array): Error | null {
 
 /**
  * Has this Worker's process.stdout and process.stderr (console included) write straight to
- * the process's descriptors, at once, as a Deno Worker does. Bun hands a Worker's output to
- * the main thread, and only the first write of a turn of the Worker's event loop at once:
- * what an instance wrote after it in a turn that never ended (a busy loop, terminated at its
- * deadline) was lost.
+ * the process's descriptors, at once, as a Deno Worker does. Bun and Node hand a Worker's
+ * output to the main thread: Bun only the first write of a turn of the Worker's event loop at
+ * once, Node none of them before the turn ends. What an instance wrote in a turn that never
+ * ended (a busy loop, terminated at its deadline) was lost. A write to a closed pipe hands its
+ * error (EPIPE) to the write's callback, never to an `error` event, which Node would raise
+ * as an uncaught exception in the instance.
  */
 function writeOutputDirectly(): void {
   for (const [stream, fd] of [[process.stdout, 1], [process.stderr, 2]] as const) {
@@ -228,13 +241,38 @@ function bunCompiledShim(main: string): string {
   return compiledShim = join(root, found[0]);
 }
 
+/**
+ * What Bun and Node do alike in an instance: output written at once by sam, `self.close()`
+ * provided, and nothing to hook for exits (the "exit" event comes for every one, and at the
+ * right moment).
+ */
+const directOutput = {
+  terminateInterruptsCode: true,
+  printsWorkerErrors: false,
+  prepareInstanceGlobals(_beforeExit: (code: number) => void): void {
+    writeOutputDirectly();
+    provideSelfClose();
+  },
+  warmUpOutput(): void {
+    // A Worker's first console.log() sets the console up, many times the cost of the next.
+    const streams = [process.stdout, process.stderr] as unknown as { write: unknown }[];
+    const writes = streams.map((stream) => stream.write);
+    for (const stream of streams) stream.write = () => true;
+    try {
+      console.log("", 0, {});
+      console.error("", 0, {});
+    } finally {
+      streams.forEach((stream, i) => stream.write = writes[i]);
+    }
+  },
+};
+
 function bunRuntime(bun: BunLike): Runtime {
   return {
     ...common,
+    ...directOutput,
     name: "bun",
     version: bun.version,
-    terminateInterruptsCode: true,
-    printsWorkerErrors: false,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
     workerEntry: (shim) => BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : shim,
@@ -260,7 +298,65 @@ function bunRuntime(bun: BunLike): Runtime {
   };
 }
 
+/** Oldest Node.js sam runs on: the first 22.x that strips TypeScript types by default. */
+const NODE_MINIMUM = [22, 18] as const;
+
+interface CompileCache {
+  enableCompileCache?(): { status: number; directory?: string };
+  constants?: { compileCacheStatus?: Record<string, number> };
+}
+
+/**
+ * Turns on Node's module compile cache for this process and, through NODE_COMPILE_CACHE
+ * (which a Worker reads from the environment it is given when it starts), for every Worker
+ * after it. Node strips the types of each TypeScript module again in every Worker, and
+ * starts its stripper again there; without the cache that is most of what a recovery costs.
+ * The cache is Node's own, keyed by each file's contents; NODE_COMPILE_CACHE set by the user
+ * is kept, and NODE_DISABLE_COMPILE_CACHE turns it off, as for any Node program.
+ */
+function shareCompileCache(): void {
+  if (!isMainThread || process.env.NODE_COMPILE_CACHE || process.env.NODE_DISABLE_COMPILE_CACHE) {
+    return;
+  }
+  const { enableCompileCache, constants } = nodeModule as unknown as CompileCache;
+  const status = constants?.compileCacheStatus ?? {};
+  try {
+    const result = enableCompileCache?.();
+    const on = result &&
+      (result.status === status.ENABLED || result.status === status.ALREADY_ENABLED);
+    if (on && result.directory) process.env.NODE_COMPILE_CACHE = result.directory;
+  } catch {
+    // No cache (a directory that cannot be written): Workers only start slower.
+  }
+}
+
+function nodeRuntime(version: string): Runtime {
+  const [major, minor] = version.split(".").map(Number);
+  if (major < NODE_MINIMUM[0] || (major === NODE_MINIMUM[0] && minor < NODE_MINIMUM[1])) {
+    throw new Error(
+      `sam needs Node.js ${NODE_MINIMUM.join(".")} or later (it runs TypeScript by stripping ` +
+        `the types); this is Node.js ${version}`,
+    );
+  }
+  shareCompileCache();
+  return {
+    ...common,
+    ...directOutput,
+    name: "node",
+    version,
+    scriptArgs: (script) => ["--expose-gc", script],
+    // The script Node was started with, which Node has already made an absolute path.
+    mainModule: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
+  };
+}
+
 /** The runtime this code runs on. */
-export const runtime: Runtime = g.Deno ? denoRuntime(g.Deno) : g.Bun ? bunRuntime(g.Bun) : (() => {
-  throw new Error("sam runs on Deno or Bun");
-})();
+export const runtime: Runtime = g.Deno
+  ? denoRuntime(g.Deno)
+  : g.Bun
+  ? bunRuntime(g.Bun)
+  : process.release?.name === "node"
+  ? nodeRuntime(process.versions.node)
+  : (() => {
+    throw new Error("sam runs on Deno, Bun or Node.js");
+  })();

@@ -1,4 +1,4 @@
-// `deno task bench`: runs sam_bench.ts on Deno and on Bun, then the real libsam
+// `deno task bench`: runs sam_bench.ts on Deno, Bun and Node, then the real libsam
 // (libsam_bench.c, when cc and libsam-dev are there), and prints one JSON line for each plus a
 // last line of ratios to libsam (above 1: slower than libsam). Progress and problems go to
 // stderr; the exit code is 1 when a runtime's benchmark failed (not when one is missing).
@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUN = ["npx", "-y", "bun@1.4.5"];
+const NODE = ["npx", "-y", "node@24"];
 const RUNTIME_TIMEOUT_MS = 50_000;
 const LIBSAM_TIMEOUT_MS = 20_000;
 /** The anchor: corosync's own libsam timed the same way, in ../shared/anchors beside the repository. */
@@ -151,6 +152,7 @@ const started = performance.now();
 const results: Record<string, Figures | null> = {
   deno: await benchRuntime("deno", [Deno.execPath(), "run", "-A", "bench/sam_bench.ts"]),
   bun: await benchRuntime("bun", [...BUN, "bench/sam_bench.ts"]),
+  node: await benchRuntime("node", [...NODE, "bench/sam_bench.ts"]),
 };
 const libsam = await benchLibsam();
 if (libsam !== null) {

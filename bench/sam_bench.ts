@@ -1,11 +1,12 @@
-// Times sam on the runtime running it (Deno or Bun) and prints ONE JSON line with the fields of
+// Times sam on the runtime running it (Deno, Bun or Node) and prints ONE JSON line with the fields of
 // libsam_bench.c (the real libsam), plus baselines of what the runtime itself costs. See
-// README.md in this folder; bench/run.ts runs it on both runtimes and next to libsam.
+// README.md in this folder; bench/run.ts runs it on all three runtimes and next to libsam.
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
+import { runtime } from "../_runtime.ts";
 import type { ChainConfig, OpsConfig, RssConfig } from "./_instance_app.ts";
 import { writeBigApp } from "./_big_app.ts";
 
@@ -27,9 +28,8 @@ const PHASE_TIMEOUT_MS = 40_000;
 /** Timed spawns of a bare Worker. */
 const SPAWNS = 9;
 
-const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
-const runtimeName = g.Deno ? "deno" : g.Bun ? "bun" : "unknown";
-const runtimeVersion = g.Deno?.version.deno ?? g.Bun?.version ?? process.version;
+const runtimeName = runtime.name;
+const runtimeVersion = runtime.version;
 const started = performance.now();
 
 /** Progress on stderr with SAM_BENCH_VERBOSE=1. */
@@ -112,12 +112,19 @@ async function recovery(
   return median(state.results);
 }
 
+/** The little of a web Worker that the message baseline uses. */
+interface Echo {
+  onmessage: (() => void) | null;
+  postMessage(message: unknown): void;
+  terminate(): void;
+}
+
 /**
- * Posts `payload` (copied) to a web Worker `reps` times, one at a time, each acknowledged; ns
+ * Posts `payload` (copied) to an echo Worker `reps` times, one at a time, each acknowledged; ns
  * per round trip. A web Worker, not node:worker_threads: on Deno 2.9 the latter copies bytes
  * some 50 times slower (about 100 ms per MiB), and a message-passing design would not use it.
  */
-function pingPong(worker: Worker, payload: Uint8Array, reps: number): Promise<number> {
+function pingPong(worker: Echo, payload: Uint8Array, reps: number): Promise<number> {
   return new Promise((resolve) => {
     let left = reps;
     const a = performance.now();
@@ -130,16 +137,33 @@ function pingPong(worker: Worker, payload: Uint8Array, reps: number): Promise<nu
   });
 }
 
-function webWorkerReady(worker: Worker): Promise<void> {
+/** A web Worker echoing, or on Node (which has none) a node:worker_threads one. */
+function echoWorker(): Promise<Echo> {
+  const fail = (e: { message: string }) => new Error(`sam bench: echo worker failed: ${e.message}`);
+  if (typeof Worker !== "function") {
+    const worker = new NodeWorker(ECHO);
+    const echo: Echo = {
+      onmessage: null,
+      postMessage: (message) => worker.postMessage(message),
+      terminate: () => void worker.terminate(),
+    };
+    return new Promise((resolve, reject) => {
+      worker.once("message", () => {
+        worker.on("message", () => echo.onmessage?.());
+        resolve(echo);
+      });
+      worker.once("error", (e) => reject(fail(e)));
+    });
+  }
+  const worker = new Worker(WEB_ECHO, { type: "module" });
   return new Promise((resolve, reject) => {
-    worker.onmessage = () => resolve();
-    worker.onerror = (e) => reject(new Error(`sam bench: echo worker failed: ${e.message}`));
+    worker.onmessage = () => resolve(worker as unknown as Echo);
+    worker.onerror = (e) => reject(fail(e));
   });
 }
 
 async function messageNs(): Promise<Record<string, number>> {
-  const worker = new Worker(WEB_ECHO, { type: "module" });
-  await webWorkerReady(worker);
+  const worker = await echoWorker();
   const out: Record<string, number> = {};
   for (const size of SIZES) {
     const payload = new Uint8Array(size).fill(7);

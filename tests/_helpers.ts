@@ -22,6 +22,18 @@ export function fixture(name: string): string {
   return fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
 }
 
+/**
+ * The environment a fixture runs in: this process's, plus `extra`, without colours. FORCE_COLOR
+ * goes: `node --test` sets it for the test files when its own output is a terminal, and it
+ * would win over NO_COLOR in a fixture whose stderr a test compares whole.
+ */
+export function fixtureEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { ...process.env as Record<string, string>, ...extra };
+  delete env.FORCE_COLOR;
+  env.NO_COLOR = "1";
+  return env;
+}
+
 /** The command line that runs the fixture `name` on the runtime running the tests. */
 export function command(name: string): string[] {
   return [process.execPath, ...runtime.scriptArgs(fixture(name))];
@@ -41,7 +53,7 @@ export function runApp(
 ): Promise<AppResult> {
   const [executable, ...args] = argv;
   const child = spawn(executable, args, {
-    env: { ...process.env, ...env, NO_COLOR: "1" },
+    env: fixtureEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   onSpawn?.(child);

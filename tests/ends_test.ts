@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import process from "node:process";
-import { command, runApp } from "./_helpers.ts";
+import { command, fixtureEnv, runApp } from "./_helpers.ts";
 
 // How an instance ends (health checking started, policy quit) -> the process's exit code.
 const ENDS: [mode: string, codes: number[]][] = [
@@ -43,7 +42,7 @@ test("an instance whose stdout reader went away goes on printing and ends normal
     ...command("closed_stdout.ts"),
   ], {
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
+    env: fixtureEnv(),
     timeout: 60_000,
   });
   assert.equal(r.stdout, `line 0 of instance 1 ${"x".repeat(100)}\n`);

@@ -1,29 +1,23 @@
 // A restart storm under supervise(), as its own process: REL_STORM_COUNT (default 1,000)
 // crash-restarts in a row, no time limit, policy RESTART, each instance carrying a 256 KiB
-// value on to the next (rel_storm_app.ts). Measures this process's memory after a full GC at
-// restart 100 and at the last restart, stops supervision there, checks what is stored, prints
+// value on to the next (rel_storm_app.ts). Samples this process's memory after a full GC from
+// restart 100 on (rel_rss.ts), stops supervision at the last restart, checks what is stored, prints
 // one line of figures and then ends by itself: a Worker, timer or listener left behind would
 // keep it alive.
 import process from "node:process";
 import { RecoveryPolicy, supervise } from "../../mod.ts";
 import { pattern, stampOf } from "./rel_pattern.ts";
+import { RssSamples } from "./rel_rss.ts";
 
 const restarts = Number(process.env.REL_STORM_COUNT ?? 1000);
 const VALUE_BYTES = 256 * 1024;
-const collect = () => {
-  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
-  g.gc?.();
-  g.Bun?.gc(true);
-};
-const mib = (n: number) => (n / 1048576).toFixed(1);
-
 const started = performance.now();
 const supervisor = supervise(new URL("./rel_storm_app.ts", import.meta.url), {
   timeInterval: 0,
   recoveryPolicy: RecoveryPolicy.RESTART,
   data: pattern(0, VALUE_BYTES),
 });
-const memory: Record<number, { rss: number; heap: number }> = {};
+const memory = new RssSamples(restarts);
 const exitCodes = new Map<number, number>();
 let restartEvents = 0;
 let lastRestartId = 0;
@@ -37,11 +31,7 @@ supervisor.addEventListener("restart", (e) => {
   restartEvents++;
   ordered &&= id === lastRestartId + 1 || lastRestartId === 0;
   lastRestartId = id;
-  if (id === 101 || id === restarts + 1) {
-    collect();
-    const { rss, heapUsed } = process.memoryUsage();
-    memory[id - 1] = { rss, heap: heapUsed };
-  }
+  memory.maybeSample(id - 1);
   if (id === restarts + 1) void supervisor.stop();
 });
 const end = await supervisor.done;
@@ -50,12 +40,9 @@ const stored = supervisor.data();
 const count = stampOf(stored);
 const expected = pattern(count, VALUE_BYTES);
 const whole = stored.length === VALUE_BYTES && stored.every((b, i) => b === expected[i]);
-const [at100, atLast] = [memory[100], memory[restarts]];
 console.log(
   `restarts ${restartEvents} ordered ${ordered} end ${end.reason} ${end.code} ` +
     `exit codes ${JSON.stringify(Object.fromEntries(exitCodes))} stored count ${count} ` +
-    `whole ${whole} rss@100 ${mib(at100.rss)} MiB rss@${restarts} ${mib(atLast.rss)} MiB ` +
-    `growth ${mib(atLast.rss - at100.rss)} MiB heap ${mib(at100.heap)} -> ${
-      mib(atLast.heap)
-    } MiB in ${seconds.toFixed(1)} s (${(seconds * 1000 / restarts).toFixed(1)} ms a restart)`,
+    `whole ${whole} ${memory.summary()} in ${seconds.toFixed(1)} s ` +
+    `(${(seconds * 1000 / restarts).toFixed(1)} ms a restart)`,
 );
