@@ -201,7 +201,7 @@ async function bareWorkerSpawnMs(): Promise<number> {
  * the thread (Deno: exec in place); elsewhere the same as a hang.
  */
 async function stuckToNextMs(): Promise<{ ms: number; samePid: boolean }> {
-  const args = g.Deno ? ["run", "--allow-all", STUCK.pathname] : [STUCK.pathname];
+  const args = runtime.scriptArgs(STUCK.pathname);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, STUCK_RUNS: String(STUCK_RUNS), NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "inherit"],
@@ -234,7 +234,7 @@ async function standbyRssBytes(app: URL): Promise<number> {
 async function startupToFirstRegisterMs(): Promise<number> {
   const times: number[] = [];
   for (let round = 0; round <= 5; round++) {
-    const args = g.Deno ? ["run", "--allow-all", STARTUP.pathname] : [STARTUP.pathname];
+    const args = runtime.scriptArgs(STARTUP.pathname);
     const spawnedAt = performance.timeOrigin + performance.now();
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
