@@ -96,34 +96,30 @@ function nextStatus(
 
 test("start() waits for quorum, and losing quorum while started ends an instance without a listener at its warning", async () => {
   const quorum = new TestQuorum();
-  const supervisor = supervise(new URL("./testdata/quorum_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/quorum_app.ts", import.meta.url), {
     timeInterval: 5000,
     recoveryPolicy: RecoveryPolicy.QUORUM_RESTART,
     quorum,
   });
   const exits: number[] = [];
-  supervisor.addEventListener("exit", (e) => exits.push((e as CustomEvent).detail.code));
+  supervisor.addEventListener("exit", (e) => exits.push(e.detail.code));
   const quorate: boolean[] = [];
-  supervisor.addEventListener("quorum", (e) => quorate.push((e as CustomEvent).detail.quorate));
-  try {
-    const waiting = await nextStatus(supervisor, (s) => s.state === "waiting for quorum");
-    assert.equal(waiting.instanceId, 1);
-    assert.equal(waiting.recovery, "restart");
-    assert.equal(waiting.poll_period, 5000);
-    assert.equal(waiting.pollPeriod, 5000);
-    const running = nextStatus(supervisor, (s) => s.state === "running");
-    quorum.set(true);
-    assert.equal((await running).instanceId, 1);
-    const waitingAgain = nextStatus(
-      supervisor,
-      (s) => s.instanceId === 2 && s.state === "waiting for quorum",
-    );
-    quorum.set(false);
-    await waitingAgain;
-    // No listener for the warning: terminated at it, as a process dies of SIGTERM.
-    assert.deepEqual(exits, [143]);
-    assert.deepEqual(quorate, [true, false], "the quorum events");
-  } finally {
-    await supervisor.stop();
-  }
+  supervisor.addEventListener("quorum", (e) => quorate.push(e.detail.quorate));
+  const waiting = await nextStatus(supervisor, (s) => s.state === "waiting for quorum");
+  assert.equal(waiting.instanceId, 1);
+  assert.equal(waiting.recovery, "restart");
+  assert.equal(waiting.poll_period, 5000);
+  assert.equal(waiting.pollPeriod, 5000);
+  const running = nextStatus(supervisor, (s) => s.state === "running");
+  quorum.set(true);
+  assert.equal((await running).instanceId, 1);
+  const waitingAgain = nextStatus(
+    supervisor,
+    (s) => s.instanceId === 2 && s.state === "waiting for quorum",
+  );
+  quorum.set(false);
+  await waitingAgain;
+  // No listener for the warning: terminated at it, as a process dies of SIGTERM.
+  assert.deepEqual(exits, [143]);
+  assert.deepEqual(quorate, [true, false], "the quorum events");
 });

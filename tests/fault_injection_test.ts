@@ -20,19 +20,11 @@ import {
   writerBuffers,
 } from "./testdata/rel_writers.ts";
 import type { Cut, LaneOptions, LaneReport } from "./testdata/rel_cutoff_lane.ts";
-import { runApp } from "./_helpers.ts";
+import { runApp, within } from "./_helpers.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const seed = Number(process.env.REL_SEED ?? Date.now() % 2 ** 31);
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function endAll(writers: Writer[]): Promise<void> {
   for (const writer of writers) writer.worker.terminate();

@@ -8,16 +8,9 @@ import { DATA_HEADER_SLOTS, INST_SLOTS } from "../_layout.ts";
 import { pattern } from "./testdata/rel_pattern.ts";
 import { hostilePlan } from "./testdata/rel_hostile_plan.ts";
 import { sameBytes } from "./testdata/rel_writers.ts";
+import { within } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 function events(supervisor: Supervisor, type: string): Record<string, unknown>[] {
   const seen: Record<string, unknown>[] = [];
@@ -33,56 +26,52 @@ test(
     for (let seed = 1; seed <= 60; seed++) {
       const plan = hostilePlan(seed, DATA_HEADER_SLOTS, INST_SLOTS);
       const what = `seed ${seed} (${plan.damage}, ends by ${plan.end})`;
-      const supervisor = supervise(
+      await using supervisor = supervise(
         new URL(`./testdata/rel_hostile.ts?seed=${seed}`, import.meta.url),
         { timeInterval: 0, recoveryPolicy: RecoveryPolicy.RESTART, maxDataSize: MiB },
       );
       const corrupt = events(supervisor, "corrupt");
       const instances = events(supervisor, "instance");
-      try {
-        const end: SupervisorEnd = await within(supervisor.done, 20_000, `${what}: supervision`);
-        // Reading what is stored, and the status, must work whatever was written.
-        const data = supervisor.data();
-        assert.ok(data.length <= MiB, `${what}: ${data.length} bytes stored`);
-        assert.equal(supervisor.status.instanceId, instances.length);
-        if (plan.damage === "header") {
-          assert.deepEqual(corrupt, [{ id: 1 }], `${what}: the overwritten header went unnoticed`);
-        }
-        if (plan.damage === "slots") {
-          assert.deepEqual(corrupt, [], `${what}: an intact header was reported corrupt`);
-        }
-        if (corrupt.length > 0) {
-          assert.equal(instances.length, 2, `${what}: no restart after the corrupt header`);
-        }
-        const outcome = `${plan.damage}: ${corrupt.length ? "corrupt, " : ""}${
-          instances.length === 2 ? "restarted" : "exited"
-        }`;
-        tally[outcome] = (tally[outcome] ?? 0) + 1;
-        if (instances.length === 1) {
-          // Not found corrupt and its health checking looked stopped: supervision ends with its
-          // exit code, and what is stored is what it left.
-          assert.equal(end.reason, "exited", what);
-          if (plan.damage === "slots") assert.equal(data.length, plan.goodLength, what);
-          continue;
-        }
-        assert.equal(instances.length, 2, what);
-        assert.deepEqual(end, { code: 0, reason: "exited" }, what);
-        assert.equal(
-          String.fromCharCode(data[0], data[1]),
-          "OK",
-          `${what}: the next instance's dataRestore() threw ${data[2]}`,
+      const end: SupervisorEnd = await within(supervisor.done, 20_000, `${what}: supervision`);
+      // Reading what is stored, and the status, must work whatever was written.
+      const data = supervisor.data();
+      assert.ok(data.length <= MiB, `${what}: ${data.length} bytes stored`);
+      assert.equal(supervisor.status.instanceId, instances.length);
+      if (plan.damage === "header") {
+        assert.deepEqual(corrupt, [{ id: 1 }], `${what}: the overwritten header went unnoticed`);
+      }
+      if (plan.damage === "slots") {
+        assert.deepEqual(corrupt, [], `${what}: an intact header was reported corrupt`);
+      }
+      if (corrupt.length > 0) {
+        assert.equal(instances.length, 2, `${what}: no restart after the corrupt header`);
+      }
+      const outcome = `${plan.damage}: ${corrupt.length ? "corrupt, " : ""}${
+        instances.length === 2 ? "restarted" : "exited"
+      }`;
+      tally[outcome] = (tally[outcome] ?? 0) + 1;
+      if (instances.length === 1) {
+        // Not found corrupt and its health checking looked stopped: supervision ends with its
+        // exit code, and what is stored is what it left.
+        assert.equal(end.reason, "exited", what);
+        if (plan.damage === "slots") assert.equal(data.length, plan.goodLength, what);
+        continue;
+      }
+      assert.equal(instances.length, 2, what);
+      assert.deepEqual(end, { code: 0, reason: "exited" }, what);
+      assert.equal(
+        String.fromCharCode(data[0], data[1]),
+        "OK",
+        `${what}: the next instance's dataRestore() threw ${data[2]}`,
+      );
+      const restored = data.subarray(2);
+      if (corrupt.length > 0) {
+        assert.ok(
+          restored.length === 0 || sameBytes(restored, pattern(seed, plan.goodLength)),
+          `${what}: the next instance restored ${restored.length} bytes after a corrupt header`,
         );
-        const restored = data.subarray(2);
-        if (corrupt.length > 0) {
-          assert.ok(
-            restored.length === 0 || sameBytes(restored, pattern(seed, plan.goodLength)),
-            `${what}: the next instance restored ${restored.length} bytes after a corrupt header`,
-          );
-        } else if (plan.damage === "slots") {
-          assert.equal(restored.length, plan.goodLength, what);
-        }
-      } finally {
-        await supervisor.stop();
+      } else if (plan.damage === "slots") {
+        assert.equal(restored.length, plan.goodLength, what);
       }
     }
     console.log("hostile instances:", JSON.stringify(tally));
@@ -93,26 +82,22 @@ test(
   "supervise() restarts an instance that forged the supervisor's own id into the lock word, and the next one restores",
   { timeout: 30_000 },
   async () => {
-    const supervisor = supervise(
+    await using supervisor = supervise(
       new URL("./testdata/rel_hostile_trick.ts?trick=lock", import.meta.url),
       { timeInterval: 0, recoveryPolicy: RecoveryPolicy.RESTART },
     );
     const instances = events(supervisor, "instance");
-    try {
-      const end = await within(supervisor.done, 10_000, "supervision");
-      assert.equal(instances.length, 2);
-      assert.deepEqual(end, { code: 0, reason: "exited" });
-      const data = supervisor.data();
-      assert.equal(String.fromCharCode(data[0], data[1]), "OK");
-      // The forged lock word can only mean a corrupt header (then empty) or be ignored.
-      const restored = [...data.subarray(2)];
-      assert.ok(
-        restored.length === 0 || restored.join() === "1,2,3",
-        `restored ${restored}`,
-      );
-    } finally {
-      await supervisor.stop();
-    }
+    const end = await within(supervisor.done, 10_000, "supervision");
+    assert.equal(instances.length, 2);
+    assert.deepEqual(end, { code: 0, reason: "exited" });
+    const data = supervisor.data();
+    assert.equal(String.fromCharCode(data[0], data[1]), "OK");
+    // The forged lock word can only mean a corrupt header (then empty) or be ignored.
+    const restored = [...data.subarray(2)];
+    assert.ok(
+      restored.length === 0 || restored.join() === "1,2,3",
+      `restored ${restored}`,
+    );
   },
 );
 
@@ -120,7 +105,7 @@ test(
   "supervise() reports no stuck thread when an instance claims another thread's id as its own",
   { timeout: 30_000 },
   async () => {
-    const supervisor = supervise(
+    await using supervisor = supervise(
       new URL("./testdata/rel_hostile_trick.ts?trick=thread-id", import.meta.url),
       { timeInterval: 100, recoveryPolicy: RecoveryPolicy.RESTART },
     );
@@ -131,22 +116,18 @@ test(
       supervisor.addEventListener("thread-stopped", done);
       supervisor.addEventListener("stuck-thread", done);
     });
-    try {
-      await within(supervisor.done, 10_000, "supervision");
-      // The supervisor looks for the terminated instance's thread until it is gone, or for
-      // 500 ms before it calls it stuck.
-      await within(watched, 5_000, "the thread watch");
-      assert.deepEqual(stuck, [], "a stuck thread was reported");
-      assert.equal(stopped.length, 1);
-      // The thread it claimed, which the next instance restored and stored after "OK".
-      const data = supervisor.data();
-      assert.equal(String.fromCharCode(data[0], data[1]), "OK");
-      const claimed = new DataView(data.buffer, data.byteOffset + 2, 4).getUint32(0, true);
-      assert.ok(claimed > 0, "the instance found no other thread to claim");
-      assert.notEqual(stopped[0].threadId, claimed, "it watched the thread the instance claimed");
-      assert.equal(supervisor.status.stuckThreads, 0);
-    } finally {
-      await supervisor.stop();
-    }
+    await within(supervisor.done, 10_000, "supervision");
+    // The supervisor looks for the terminated instance's thread until it is gone, or for
+    // 500 ms before it calls it stuck.
+    await within(watched, 5_000, "the thread watch");
+    assert.deepEqual(stuck, [], "a stuck thread was reported");
+    assert.equal(stopped.length, 1);
+    // The thread it claimed, which the next instance restored and stored after "OK".
+    const data = supervisor.data();
+    assert.equal(String.fromCharCode(data[0], data[1]), "OK");
+    const claimed = new DataView(data.buffer, data.byteOffset + 2, 4).getUint32(0, true);
+    assert.ok(claimed > 0, "the instance found no other thread to claim");
+    assert.notEqual(stopped[0].threadId, claimed, "it watched the thread the instance claimed");
+    assert.equal(supervisor.status.stuckThreads, 0);
   },
 );

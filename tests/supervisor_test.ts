@@ -9,7 +9,7 @@ import { CsError, RecoveryPolicy, supervise, type Supervisor } from "../mod.ts";
 const APP = new URL("./testdata/counter_app.ts", import.meta.url);
 
 test("supervise() restarts crashed instances with their stored data and reports each step", async () => {
-  const supervisor = supervise(APP, {
+  await using supervisor = supervise(APP, {
     timeInterval: 500,
     recoveryPolicy: RecoveryPolicy.RESTART,
     data: new Uint8Array([0]),
@@ -21,31 +21,27 @@ test("supervise() restarts crashed instances with their stored data and reports 
       events.push(`${type} ${d.id ?? d.reason}${d.code !== undefined ? ` ${d.code}` : ""}`);
     });
   }
-  try {
-    const end = await supervisor.done;
-    assert.deepEqual(end, { code: 0, reason: "exited" });
-    assert.deepEqual(events, [
-      "instance 1",
-      "exit 1 1",
-      "instance 2",
-      "restart 2",
-      "exit 2 1",
-      "instance 3",
-      "restart 3",
-      "exit 3 0",
-      "end exited 0",
-    ]);
-    assert.deepEqual(
-      supervisor.data(),
-      new Uint8Array([3]),
-      "the replayed store of 99 changed nothing",
-    );
-    assert.equal(supervisor.status.instanceId, 3);
-    assert.equal(supervisor.status.restarts, 2);
-    assert.equal(supervisor.status.state, "stopped");
-  } finally {
-    await supervisor.stop();
-  }
+  const end = await supervisor.done;
+  assert.deepEqual(end, { code: 0, reason: "exited" });
+  assert.deepEqual(events, [
+    "instance 1",
+    "exit 1 1",
+    "instance 2",
+    "restart 2",
+    "exit 2 1",
+    "instance 3",
+    "restart 3",
+    "exit 3 0",
+    "end exited 0",
+  ]);
+  assert.deepEqual(
+    supervisor.data(),
+    new Uint8Array([3]),
+    "the replayed store of 99 changed nothing",
+  );
+  assert.equal(supervisor.status.instanceId, 3);
+  assert.equal(supervisor.status.restarts, 2);
+  assert.equal(supervisor.status.state, "stopped");
 });
 
 test("supervise() rejects a bad time interval or policy with CS_ERR_INVALID_PARAM", () => {
@@ -75,48 +71,40 @@ function record(supervisor: EventTarget, types: string[]): string[] {
 }
 
 test("supervise() ends as restart-limit after maxRestarts restarts within restartWindow", async () => {
-  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
     timeInterval: 0,
     recoveryPolicy: RecoveryPolicy.RESTART,
     maxRestarts: 3,
     restartWindow: 60_000,
   });
   const events = record(supervisor, ["instance", "end"]);
-  try {
-    assert.deepEqual(await supervisor.done, { code: 1, reason: "restart-limit" });
-    assert.deepEqual(events, [
-      "instance 1",
-      "instance 2",
-      "instance 3",
-      "instance 4",
-      "end restart-limit 1",
-    ]);
-    assert.equal(supervisor.status.state, "failed");
-  } finally {
-    await supervisor.stop();
-  }
+  assert.deepEqual(await supervisor.done, { code: 1, reason: "restart-limit" });
+  assert.deepEqual(events, [
+    "instance 1",
+    "instance 2",
+    "instance 3",
+    "instance 4",
+    "end restart-limit 1",
+  ]);
+  assert.equal(supervisor.status.state, "failed");
 });
 
 test("supervise() ends a restart-limit with code 1 when the last instance ended with 0", async () => {
-  const supervisor = supervise(new URL("./testdata/exit_zero_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/exit_zero_app.ts", import.meta.url), {
     timeInterval: 0,
     recoveryPolicy: RecoveryPolicy.RESTART,
     maxRestarts: 0,
   });
   const events = record(supervisor, ["exit", "end"]);
-  try {
-    assert.deepEqual(await supervisor.done, { code: 1, reason: "restart-limit" });
-    assert.deepEqual(events, ["exit 1 0", "end restart-limit 1"]);
-  } finally {
-    await supervisor.stop();
-  }
+  assert.deepEqual(await supervisor.done, { code: 1, reason: "restart-limit" });
+  assert.deepEqual(events, ["exit 1 0", "end restart-limit 1"]);
 });
 
 /** Runs crash_app.ts to its restart limit; the ms from each exit to the next instance. */
 async function restartGaps(
   options: { maxRestarts: number; restartDelay: number; restartDelayMax?: number },
 ): Promise<number[]> {
-  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
     timeInterval: 0,
     recoveryPolicy: RecoveryPolicy.RESTART,
     ...options,
@@ -127,13 +115,9 @@ async function restartGaps(
   supervisor.addEventListener("instance", () => {
     if (exitedAt) gaps.push(performance.now() - exitedAt);
   });
-  try {
-    assert.equal((await supervisor.done).reason, "restart-limit");
-    assert.equal(gaps.length, options.maxRestarts);
-    return gaps;
-  } finally {
-    await supervisor.stop();
-  }
+  assert.equal((await supervisor.done).reason, "restart-limit");
+  assert.equal(gaps.length, options.maxRestarts);
+  return gaps;
 }
 
 test("supervise() waits restartDelay before a restart and doubles it for the next", async () => {
@@ -149,7 +133,7 @@ test("supervise() caps the doubled restart delay at restartDelayMax", async () =
 
 test("supervise() forgets restarts older than restartWindow", async () => {
   // Instances 1 and 2 crash, 3 ends: two restarts, each 60 ms after a 30 ms window.
-  const supervisor = supervise(APP, {
+  await using supervisor = supervise(APP, {
     timeInterval: 500,
     recoveryPolicy: RecoveryPolicy.RESTART,
     data: new Uint8Array([0]),
@@ -157,16 +141,12 @@ test("supervise() forgets restarts older than restartWindow", async () => {
     restartWindow: 30,
     restartDelay: 60,
   });
-  try {
-    assert.deepEqual(await supervisor.done, { code: 0, reason: "exited" });
-    assert.equal(supervisor.status.restarts, 2);
-  } finally {
-    await supervisor.stop();
-  }
+  assert.deepEqual(await supervisor.done, { code: 0, reason: "exited" });
+  assert.equal(supervisor.status.restarts, 2);
 });
 
 test("Supervisor.stop() warns an instance that listens, which saves its state and exits", async () => {
-  const supervisor = supervise(new URL("./testdata/listener_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/listener_app.ts", import.meta.url), {
     timeInterval: 1000,
     recoveryPolicy: RecoveryPolicy.RESTART,
   });
@@ -174,53 +154,41 @@ test("Supervisor.stop() warns an instance that listens, which saves its state an
   // The app listens before it starts health checking: once running, the listener is there.
   const running = new Promise((resolve) => {
     supervisor.addEventListener("status", (e) => {
-      if ((e as CustomEvent).detail.status.state === "running") resolve(undefined);
+      if (e.detail.status.state === "running") resolve(undefined);
     });
   });
-  try {
-    await running;
-    assert.deepEqual(await supervisor.stop(), { code: 0, reason: "stopped" });
-    assert.deepEqual(events, ["instance 1", "warning 1 SIGTERM", "exit 1 0", "end stopped 0"]);
-    assert.equal(new TextDecoder().decode(supervisor.data()), "saved by 1");
-  } finally {
-    await supervisor.stop();
-  }
+  await running;
+  assert.deepEqual(await supervisor.stop(), { code: 0, reason: "stopped" });
+  assert.deepEqual(events, ["instance 1", "warning 1 SIGTERM", "exit 1 0", "end stopped 0"]);
+  assert.equal(new TextDecoder().decode(supervisor.data()), "saved by 1");
 });
 
 test("supervise() under quit ends with the crashed instance's code, in event order", async () => {
-  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
     timeInterval: 0,
     recoveryPolicy: RecoveryPolicy.QUIT,
   });
   const events = record(supervisor, ["instance", "registered", "exit", "restart", "end"]);
-  try {
-    assert.deepEqual(await supervisor.done, { code: 1, reason: "quit" });
-    assert.deepEqual(events, ["instance 1", "registered 1", "exit 1 1", "end quit 1"]);
-  } finally {
-    await supervisor.stop();
-  }
+  assert.deepEqual(await supervisor.done, { code: 1, reason: "quit" });
+  assert.deepEqual(events, ["instance 1", "registered 1", "exit 1 1", "end quit 1"]);
 });
 
 test("Supervisor.data() gives one whole stored value while an instance stores without pause", async () => {
-  const supervisor = supervise(new URL("./testdata/storing_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/storing_app.ts", import.meta.url), {
     timeInterval: 0,
     recoveryPolicy: RecoveryPolicy.QUIT,
   });
-  try {
-    await new Promise((resolve) => supervisor.addEventListener("registered", resolve));
-    const seen = new Set<number>();
-    for (let i = 0; i < 5000 && seen.size < 5; i++) {
-      await new Promise((r) => setImmediate(r));
-      const data = supervisor.data();
-      if (data.length === 0) continue;
-      assert.equal(data.length, 1024 * 1024);
-      assert.ok(data.every((b) => b === data[0]), `a mixed value at read ${i}`);
-      seen.add(data[0]);
-    }
-    assert.equal(seen.size, 5, "the instance kept storing new values");
-  } finally {
-    await supervisor.stop();
+  await new Promise((resolve) => supervisor.addEventListener("registered", resolve));
+  const seen = new Set<number>();
+  for (let i = 0; i < 5000 && seen.size < 5; i++) {
+    await new Promise((r) => setImmediate(r));
+    const data = supervisor.data();
+    if (data.length === 0) continue;
+    assert.equal(data.length, 1024 * 1024);
+    assert.ok(data.every((b) => b === data[0]), `a mixed value at read ${i}`);
+    seen.add(data[0]);
   }
+  assert.equal(seen.size, 5, "the instance kept storing new values");
 });
 
 const WARNING_APP = new URL("./testdata/warning_app.ts", import.meta.url);
@@ -245,7 +213,7 @@ async function runningWarningApp(
   ]);
   await new Promise((resolve) => {
     supervisor.addEventListener("status", (e) => {
-      if ((e as CustomEvent).detail.status.state === "running") resolve(undefined);
+      if (e.detail.status.state === "running") resolve(undefined);
     });
   });
   return { supervisor, events };
@@ -253,19 +221,16 @@ async function runningWarningApp(
 
 test("supervise() reports late, warning and terminated for an instance that misses its deadline and ignores the warning", async () => {
   const { supervisor, events } = await runningWarningApp(0, { timeInterval: 100 });
-  try {
-    assert.deepEqual(await supervisor.done, { code: 137, reason: "quit" });
-    assert.deepEqual(events, [
-      "instance 1",
-      "late 1",
-      "warning 1 SIGTERM",
-      "terminated 1 137",
-      "exit 1 137",
-      "end quit 137",
-    ]);
-  } finally {
-    await supervisor.stop();
-  }
+  await using _ = supervisor;
+  assert.deepEqual(await supervisor.done, { code: 137, reason: "quit" });
+  assert.deepEqual(events, [
+    "instance 1",
+    "late 1",
+    "warning 1 SIGTERM",
+    "terminated 1 137",
+    "exit 1 137",
+    "end quit 137",
+  ]);
 });
 
 test("Supervisor.stop() terminates an instance without a warning listener at once, with 143", async () => {
@@ -304,22 +269,18 @@ test("supervise() warns with its warnSignal option", async () => {
 });
 
 test("Supervisor.stop() in a restart delay ends at once with the last code, and no instance starts", async () => {
-  const supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
+  await using supervisor = supervise(new URL("./testdata/crash_app.ts", import.meta.url), {
     timeInterval: 0,
     recoveryPolicy: RecoveryPolicy.RESTART,
     restartDelay: 300,
   });
   const events = record(supervisor, ["instance", "exit", "end"]);
-  try {
-    await new Promise((resolve) => supervisor.addEventListener("exit", resolve, { once: true }));
-    assert.deepEqual(await supervisor.stop(), { code: 1, reason: "stopped" });
-    // A window past the delay: the restart that stop() called off would have started in it.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.deepEqual(events, ["instance 1", "exit 1 1", "end stopped 1"]);
-    assert.equal(supervisor.status.instanceId, 1);
-  } finally {
-    await supervisor.stop();
-  }
+  await new Promise((resolve) => supervisor.addEventListener("exit", resolve, { once: true }));
+  assert.deepEqual(await supervisor.stop(), { code: 1, reason: "stopped" });
+  // A window past the delay: the restart that stop() called off would have started in it.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(events, ["instance 1", "exit 1 1", "end stopped 1"]);
+  assert.equal(supervisor.status.instanceId, 1);
 });
 
 /** Runs crash_app.ts up to its restart limit with a state file; returns what the file held. */
