@@ -2,6 +2,7 @@
 // watchdog. performance.now() is monotonic but counts from this process's start on Deno and
 // Bun, so it is placed on CLOCK_MONOTONIC once, by an offset.
 import { readFileSync } from "node:fs";
+import process from "node:process";
 
 let offsetNs: number | undefined;
 
@@ -13,6 +14,11 @@ let offsetNs: number | undefined;
  */
 function offset(): number {
   if (offsetNs !== undefined) return offsetNs;
+  // Node's hrtime is CLOCK_MONOTONIC itself (Deno's and Bun's count from the process's start).
+  if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+    calibrateMonotonic(process.hrtime.bigint());
+    return offsetNs!;
+  }
   let uptimeNs = 0;
   try {
     uptimeNs = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 1e9;

@@ -84,6 +84,9 @@ function _which(name: string): boolean {
  */
 export function corosyncUnavailable(): string | null {
   if (process.platform !== "linux") return "corosync tests need Linux";
+  if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+    return "corosync is reached through FFI, which Node does not have";
+  }
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     return "corosync tests need root (network namespaces)";
   }

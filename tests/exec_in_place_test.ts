@@ -116,46 +116,60 @@ function runStuck(): Promise<StuckRun> {
   return stuckRun;
 }
 
-test("execInPlace() replaces an image whose Workers terminate() left running: same pid, the bytes, no old thread, idle, its exit code", async () => {
-  const r = await runStuck();
-  assert.equal(r.stderr, "");
-  assert.equal(r.lines.length, 5, JSON.stringify(r.lines));
-  const [before, , first, check, last] = r.lines;
-  assert.equal(before.pid, r.pid, "image 1 is the process the test started");
-  if (runtime.name === "deno") {
-    // The problem this solves, as Deno 2.9 has it: both threads outlive terminate().
-    assert.equal(before.spinAlive, true, "the spinning Worker's thread stays after terminate()");
-    assert.equal(before.sleepAlive, true, "the sleeping Worker's thread stays after terminate()");
-    // Any CPU at all: a thread that had stopped, or only slept, would use none.
-    assert.ok(before.spinCpuMsIn300 >= 30, `it spins on: ${before.spinCpuMsIn300} ms of 300`);
-  }
-  assert.equal(first.image, 2);
-  assert.equal(first.pid, r.pid, "the new image has the same pid");
-  assert.equal(first.length, 1 << 20);
-  assert.equal(check.equal, true, "the payload came back byte for byte");
-  assert.equal(check.checksum, checksum(1 << 20));
-  assert.deepEqual(r.seen[2], [], "no thread of the old image is left in the process");
-  const oldTasks = new Set<number>(before.tasks);
-  assert.deepEqual(
-    last.tasks.filter((tid: number) => tid !== r.pid && oldTasks.has(tid)),
-    [],
-    "the new image's threads are all new",
-  );
-  assert.ok(last.cpuMsIn200 < 100, `the new image idles: ${last.cpuMsIn200} ms in 200 ms`);
-  assert.deepEqual(last.masks, before.masks, "signal mask and ignored signals as before");
-  assert.equal(r.code, 7, "the parent sees the new image's exit code");
-});
+/** Node has no FFI, and its terminate() stops every thread: it never execs in place. */
+const NO_EXEC = runtime.name === "node" ? "Node has no FFI and needs no exec in place" : false;
+if (NO_EXEC) console.log(`skipping exec_in_place_test.ts: ${NO_EXEC}`);
 
-test("execInPlace() releases a listening socket that a spinning Worker held", async () => {
-  const r = await runStuck();
-  const [before, , , , last] = r.lines;
-  if (runtime.name === "deno") {
-    assert.equal(before.listen, "EADDRINUSE", "the terminated Worker still holds the port");
-  }
-  assert.equal(last.listen, "ok", "the new image listens on the same port");
-});
+test(
+  "execInPlace() replaces an image whose Workers terminate() left running: same pid, the bytes, no old thread, idle, its exit code",
+  { skip: NO_EXEC },
+  async () => {
+    const r = await runStuck();
+    assert.equal(r.stderr, "");
+    assert.equal(r.lines.length, 5, JSON.stringify(r.lines));
+    const [before, , first, check, last] = r.lines;
+    assert.equal(before.pid, r.pid, "image 1 is the process the test started");
+    if (runtime.name === "deno") {
+      // The problem this solves, as Deno 2.9 has it: both threads outlive terminate().
+      assert.equal(before.spinAlive, true, "the spinning Worker's thread stays after terminate()");
+      assert.equal(before.sleepAlive, true, "the sleeping Worker's thread stays after terminate()");
+      // Any CPU at all: a thread that had stopped, or only slept, would use none.
+      assert.ok(before.spinCpuMsIn300 >= 30, `it spins on: ${before.spinCpuMsIn300} ms of 300`);
+    }
+    assert.equal(first.image, 2);
+    assert.equal(first.pid, r.pid, "the new image has the same pid");
+    assert.equal(first.length, 1 << 20);
+    assert.equal(check.equal, true, "the payload came back byte for byte");
+    assert.equal(check.checksum, checksum(1 << 20));
+    assert.deepEqual(r.seen[2], [], "no thread of the old image is left in the process");
+    const oldTasks = new Set<number>(before.tasks);
+    assert.deepEqual(
+      last.tasks.filter((tid: number) => tid !== r.pid && oldTasks.has(tid)),
+      [],
+      "the new image's threads are all new",
+    );
+    assert.ok(last.cpuMsIn200 < 100, `the new image idles: ${last.cpuMsIn200} ms in 200 ms`);
+    assert.deepEqual(last.masks, before.masks, "signal mask and ignored signals as before");
+    assert.equal(r.code, 7, "the parent sees the new image's exit code");
+  },
+);
 
-test("execInPlace() leaves no file in the temporary folder and takeHandOver() leaves no marker", async () => {
+test(
+  "execInPlace() releases a listening socket that a spinning Worker held",
+  { skip: NO_EXEC },
+  async () => {
+    const r = await runStuck();
+    const [before, , , , last] = r.lines;
+    if (runtime.name === "deno") {
+      assert.equal(before.listen, "EADDRINUSE", "the terminated Worker still holds the port");
+    }
+    assert.equal(last.listen, "ok", "the new image listens on the same port");
+  },
+);
+
+test("execInPlace() leaves no file in the temporary folder and takeHandOver() leaves no marker", {
+  skip: NO_EXEC,
+}, async () => {
   const r = await runStuck();
   assert.deepEqual(r.tmp, [], "nothing was written to TMPDIR");
   const last = r.lines[4];
@@ -164,7 +178,9 @@ test("execInPlace() leaves no file in the temporary folder and takeHandOver() le
   assert.deepEqual(last.memfds, [], "the memfd is closed");
 });
 
-test("execInPlace() carries a payload of odd size that takes several writes, and an empty one", async () => {
+test("execInPlace() carries a payload of odd size that takes several writes, and an empty one", {
+  skip: NO_EXEC,
+}, async () => {
   for (const size of [(5 << 20) + 3, 0]) {
     const r = await run(command("exec_stuck.ts"), { EXEC_PAYLOAD: String(size) });
     assert.equal(r.stderr, "");
@@ -189,7 +205,7 @@ if (unshareSkip) {
 test(
   "execInPlace() works for PID 1 of a new PID namespace, which exits with the new image's code",
   {
-    skip: unshareSkip || false,
+    skip: NO_EXEC || unshareSkip || false,
   },
   async () => {
     const r = await run([
@@ -210,40 +226,56 @@ test(
   },
 );
 
-test("takeHandOver() gives null, and leaves the descriptor alone, for a missing or garbled marker", async () => {
-  const markers = ["abc", "", "1,{pid}", "999,{pid}", "{file},{pid}", "{memfd},{pid}", "{memfd},1"];
-  const r = await run(command("exec_probe.ts"), { PROBE_MARKERS: JSON.stringify(markers) });
-  assert.equal(r.stderr, "");
-  assert.equal(r.code, 0);
-  const [{ can, taken, results }] = r.lines;
-  assert.equal(can, true);
-  assert.equal(taken, null);
-  assert.deepEqual(results, [
-    { marker: "abc", taken: null, left: false, stillOpen: null },
-    { marker: "", taken: null, left: false, stillOpen: null },
-    { marker: "1,{pid}", taken: null, left: false, stillOpen: null },
-    { marker: "999,{pid}", taken: null, left: false, stillOpen: false },
-    { marker: "{file},{pid}", taken: null, left: false, stillOpen: true },
-    { marker: "{memfd},{pid}", taken: null, left: false, stillOpen: true },
-    { marker: "{memfd},1", taken: null, left: false, stillOpen: true },
-  ]);
-});
+test(
+  "takeHandOver() gives null, and leaves the descriptor alone, for a missing or garbled marker",
+  { skip: NO_EXEC },
+  async () => {
+    const markers = [
+      "abc",
+      "",
+      "1,{pid}",
+      "999,{pid}",
+      "{file},{pid}",
+      "{memfd},{pid}",
+      "{memfd},1",
+    ];
+    const r = await run(command("exec_probe.ts"), { PROBE_MARKERS: JSON.stringify(markers) });
+    assert.equal(r.stderr, "");
+    assert.equal(r.code, 0);
+    const [{ can, taken, results }] = r.lines;
+    assert.equal(can, true);
+    assert.equal(taken, null);
+    assert.deepEqual(results, [
+      { marker: "abc", taken: null, left: false, stillOpen: null },
+      { marker: "", taken: null, left: false, stillOpen: null },
+      { marker: "1,{pid}", taken: null, left: false, stillOpen: null },
+      { marker: "999,{pid}", taken: null, left: false, stillOpen: false },
+      { marker: "{file},{pid}", taken: null, left: false, stillOpen: true },
+      { marker: "{memfd},{pid}", taken: null, left: false, stillOpen: true },
+      { marker: "{memfd},1", taken: null, left: false, stillOpen: true },
+    ]);
+  },
+);
 
-test("execInPlace() throws CS_ERR_LIBRARY with the errno when execve() fails, and closes the memfd", async () => {
-  const r = await run(command("exec_probe.ts"), { PROBE_E2BIG: "1" });
-  assert.equal(r.stderr, "");
-  assert.equal(r.code, 0, "the process goes on in its old image");
-  const [{ failed }] = r.lines;
-  assert.equal(failed?.name, "SamError", JSON.stringify(r.lines));
-  assert.match(failed.message, /^CS_ERR_LIBRARY: execve\(\) of .+ failed: errno 7$/, "E2BIG");
-  assert.deepEqual(failed.memfds, []);
-});
+test(
+  "execInPlace() throws CS_ERR_LIBRARY with the errno when execve() fails, and closes the memfd",
+  { skip: NO_EXEC },
+  async () => {
+    const r = await run(command("exec_probe.ts"), { PROBE_E2BIG: "1" });
+    assert.equal(r.stderr, "");
+    assert.equal(r.code, 0, "the process goes on in its old image");
+    const [{ failed }] = r.lines;
+    assert.equal(failed?.name, "SamError", JSON.stringify(r.lines));
+    assert.match(failed.message, /^CS_ERR_LIBRARY: execve\(\) of .+ failed: errno 7$/, "E2BIG");
+    assert.deepEqual(failed.memfds, []);
+  },
+);
 
 const noFfiSkip = runtime.name === "deno" ? "" : "only Deno has an FFI permission to lack";
 if (noFfiSkip) console.log(`skipping the no-FFI test of exec_in_place_test.ts: ${noFfiSkip}`);
 
 test("Without --allow-ffi on Deno, canExecInPlace() is false and nothing prompts", {
-  skip: noFfiSkip || false,
+  skip: NO_EXEC || noFfiSkip || false,
 }, async () => {
   // stdin is a pipe, not a terminal: a permission prompt would show on stderr or hang.
   const r = await run(
