@@ -276,25 +276,6 @@ function bunRuntime(bun: BunLike): Runtime {
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
     workerEntry: (shim) => BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : shim,
-    prepareInstanceGlobals(_beforeExit) {
-      // Nothing to hook: the "exit" event comes for every exit, and at the right moment.
-      writeOutputDirectly();
-      // Bun's worker scope has `self` but no self.close().
-      const self = g.self as { close?: unknown } | undefined;
-      if (self && typeof self.close !== "function") self.close = () => process.exit(0);
-    },
-    warmUpOutput() {
-      // Measured: a Worker's first console.log() took 1 ms, the next ones 0.04 ms.
-      const streams = [process.stdout, process.stderr] as unknown as { write: unknown }[];
-      const writes = streams.map((stream) => stream.write);
-      for (const stream of streams) stream.write = () => true;
-      try {
-        console.log("", 0, {});
-        console.error("", 0, {});
-      } finally {
-        streams.forEach((stream, i) => stream.write = writes[i]);
-      }
-    },
   };
 }
 
