@@ -1,5 +1,5 @@
 // Argument checks shared by initialize() and supervise(), with libsam's error code for each.
-import { describe } from "./_region.ts";
+import { describe } from "./_bytes.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { SamOptions } from "./options.ts";
 import { _ACTION_MASK, _KNOWN_BITS, RecoveryPolicy } from "./policy.ts";

@@ -7,7 +7,7 @@
 import { acting, api, IN_USE, requireState } from "./_api_state.ts";
 import { type InstanceContext, instanceContext } from "./_context.ts";
 import { INST_REPLAY_READ, SUPERVISOR_HOLDER } from "./_layout.ts";
-import { describe, type StorableData, toBytes } from "./_region.ts";
+import { describe, type StorableData, toBytes } from "./_bytes.ts";
 import { CsError, SamError } from "./errors.ts";
 
 /**

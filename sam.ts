@@ -29,7 +29,8 @@ import {
   PRERUN_AT_REGISTER,
 } from "./_layout.ts";
 import { publishChange, sendHealthCheck } from "./_protocol.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE, describe } from "./_region.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./_region.ts";
+import { describe } from "./_bytes.ts";
 import { runtime } from "./_runtime.ts";
 import { signalNumber, SIGTERM } from "./_signals.ts";
 import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";

@@ -6,7 +6,7 @@
  */
 import { instanceContext } from "./_context.ts";
 import { INST_LISTENERS } from "./_layout.ts";
-import { describe } from "./_region.ts";
+import { describe } from "./_bytes.ts";
 import { runtime } from "./_runtime.ts";
 import { SIGKILL, signalNumber } from "./_signals.ts";
 import { CsError, SamError } from "./errors.ts";

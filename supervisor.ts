@@ -6,7 +6,8 @@
  */
 import process from "node:process";
 import { SUPERVISOR_HOLDER } from "./_layout.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE, toBytes } from "./_region.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./_region.ts";
+import { toBytes } from "./_bytes.ts";
 import { logLine, stderrLog } from "./_log.ts";
 import { signalNumber, SIGTERM } from "./_signals.ts";
 import type { Engine } from "./_engine.ts";
