@@ -5,7 +5,7 @@ import { CsError, csErrorName, SamError } from "./errors.ts";
 import { ffiNonblocking, type NativeLibrary, openLibrary } from "./_ffi.ts";
 
 const _CLOCK_MONOTONIC = 1;
-export const _CS_OK = CsError.CS_OK;
+const _CS_OK = CsError.CS_OK;
 export const _CS_DISPATCH_ALL = 2;
 export const _CS_TRACK_CHANGES = 2;
 export const _CMAP_KEYNAME_MAXLEN = 255;

@@ -67,7 +67,7 @@ function startCallbackChecks(block: Int32Array): void {
 }
 
 /** Stops the callback's checks, if any. */
-export function stopCallbackChecks(): void {
+function stopCallbackChecks(): void {
   for (const t of hcTimers) clearInterval(t);
   hcTimers = [];
 }

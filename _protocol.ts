@@ -115,11 +115,6 @@ export function publishChange(block: Int32Array, index: number, value: number): 
   return seq;
 }
 
-/** Whether the supervisor has acted on change `seq` (sequence numbers wrap). */
-export function acknowledged(block: Int32Array, seq: number): boolean {
-  return Atomics.load(block, INST_ACK) - seq >= 0;
-}
-
 /**
  * Blocks the instance's thread (never the main thread's) until the supervisor acknowledged
  * `seq`, for at most `timeoutMs`.

@@ -29,7 +29,7 @@ export const DEFAULT_MAX_DATA_SIZE = 64 * 1024 * 1024;
 const LOCK_WAIT_MS = 5;
 /** How many optimistic copies snapshot() tries before it takes the lock. */
 const SNAPSHOT_ATTEMPTS = 100;
-/** How long the supervisor spins for a lock an instance holds: a 64 MiB store takes ~10 ms. */
+/** How long the supervisor spins for a lock an instance holds: longer than a 64 MiB store. */
 const SUPERVISOR_SPIN_MS = 50;
 
 function newSlot(maxDataSize: number): SharedArrayBuffer {

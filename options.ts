@@ -58,11 +58,10 @@ export interface SamOptions {
    */
   stateFile?: string;
   /**
-   * Keep the next instance's Worker spawned and waiting (from 20 ms after an instance
-   * registered), so that a recovery only wakes it and imports the application. Costs one
-   * idle Worker: measured 12 to 16 MiB of RSS on Deno 2.9.6 and
-   * about 4 MiB on Bun 1.4.5. Without it a recovery also waits for a Worker to spawn
-   * (`bare_worker_spawn_ms` in bench/: 13 to 33 ms on Deno, 9 to 16 ms on Bun, on a 2-core machine).
+   * Keep the next instance's Worker spawned and waiting from shortly after an instance
+   * registered, so that a recovery only wakes it. Costs one Worker's memory, more with the
+   * program loaded ahead (`standby_rss_big_app_bytes` in bench/); without it a recovery also
+   * waits for a Worker to spawn (`bare_worker_spawn_ms`).
    * @default {true}
    */
   standby?: boolean;

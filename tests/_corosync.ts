@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { fixture } from "./_helpers.ts";
 
 /** A program started inside a cluster's namespace. */
 export interface NsProcess {
@@ -97,7 +98,18 @@ export function corosyncUnavailable(): string | null {
 }
 
 /**
- * Why the libsam ground-truth test cannot run here, or null when it can.
+ * Compiles the libsam ground-truth program (tests/testdata/libsam_steps.c) into `dir`.
+ *
+ * @returns The path of the binary.
+ */
+export function buildLibsamSteps(dir: string): string {
+  const binary = join(dir, "libsam_steps");
+  execFileSync("cc", ["-o", binary, fixture("libsam_steps.c"), "-lsam"]);
+  return binary;
+}
+
+/**
+ * Why the libsam ground-truth program cannot be built and run here, or null when it can.
  *
  * @returns A one-line reason, or null.
  */

@@ -5,13 +5,13 @@
 // (tests/_corosync.ts), in namespaces that are deleted at the end.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monotonicNs } from "../_corosync.ts";
-import { command, fixture } from "./_helpers.ts";
+import { command } from "./_helpers.ts";
 import {
+  buildLibsamSteps,
   type Cluster,
   corosyncUnavailable,
   libsamUnavailable,
@@ -107,8 +107,7 @@ test("CMAP in corosync: sam's record is libsam's at every step, written in the s
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "sam-libsam-"));
   try {
-    const binary = join(dir, "libsam_steps");
-    execFileSync("cc", ["-o", binary, fixture("libsam_steps.c"), "-lsam"]);
+    const binary = buildLibsamSteps(dir);
     await using cluster = await startCorosync();
     const cases: [string, string[], string[]][] = [
       ["quit", ["start", "hc", "stop", "exit"], []],

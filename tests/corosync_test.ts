@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monotonicNs } from "../_corosync.ts";
 import { CsError } from "../errors.ts";
-import { command, fixture } from "./_helpers.ts";
+import { command } from "./_helpers.ts";
 import {
+  buildLibsamSteps,
   corosyncUnavailable,
   libsamUnavailable,
   normalizeRecord,
@@ -193,8 +194,7 @@ test("three nodes: the node that is cut off goes inquorate, the two others keep 
 async function libsamSteps(policy: string, steps: string[]): Promise<string[][]> {
   const dir = mkdtempSync(join(tmpdir(), "sam-libsam-"));
   try {
-    const binary = join(dir, "libsam_steps");
-    execFileSync("cc", ["-o", binary, fixture("libsam_steps.c"), "-lsam"]);
+    const binary = buildLibsamSteps(dir);
     await using cluster = await startCorosync();
     const app = cluster.run([binary, policy, "10000", ...steps]);
     const pid = (await app.waitForLine("initialize ")).split(" ")[2];
@@ -271,8 +271,7 @@ test("ground truth: libsam's last_updated is CLOCK_MONOTONIC, as monotonicNs()",
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "sam-libsam-"));
   try {
-    const binary = join(dir, "libsam_steps");
-    execFileSync("cc", ["-o", binary, fixture("libsam_steps.c"), "-lsam"]);
+    const binary = buildLibsamSteps(dir);
     await using cluster = await startCorosync();
     const app = cluster.run([binary, "quit", "10000", "register", "start", "stop"]);
     const pid = (await app.waitForLine("initialize ")).split(" ")[2];
