@@ -16,6 +16,7 @@ import {
 import { CsError, SamError } from "./errors.ts";
 import { ffiAvailable, ffiNonblocking, ffiUnrefSupported } from "./_ffi.ts";
 import type { QuorumSource } from "./options.ts";
+import { ownModule } from "./_runtime.ts";
 
 /** How a {@linkcode CorosyncQuorum} learns that corosync has news for it. */
 export type QuorumWakeMode = "poll" | "worker" | "timer";
@@ -181,7 +182,7 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
     const worker = new Worker(_workerSource, {
       eval: true,
       workerData: {
-        ffiUrl: new URL("./_ffi.ts", import.meta.url).href,
+        ffiUrl: ownModule("_ffi", import.meta.url).href,
         flag: this.#flag.buffer,
         quorumFd: this.#quorumFd,
         eventFd: this.#eventFd,

@@ -29,10 +29,10 @@ import {
   threadIdOf,
 } from "./_protocol.ts";
 import type { DataRegionHandles } from "./_region.ts";
-import { runtime } from "./_runtime.ts";
+import { ownModule, runtime } from "./_runtime.ts";
 import { signalName } from "./_signals.ts";
 
-const SHIM_URL = new URL("./worker_shim.ts", import.meta.url);
+const SHIM_URL = ownModule("worker_shim", import.meta.url);
 /** How often the supervisor looks at an instance's block in case a wake-up was lost. */
 const EVENT_POLL_MS = 100;
 

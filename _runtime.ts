@@ -34,9 +34,12 @@ export interface Runtime {
   /** URL of the program's main module, if there is one. */
   mainModule(): string | undefined;
   /**
-   * What a Worker is started with to run `shim`, the URL of worker_shim.ts next to the
-   * library's code: `shim` itself, except in a compiled program (`bun build --compile`),
-   * whose bundle moved the library's code but not the shim's URL.
+   * What a Worker is started with to run `shim`, the URL of worker_shim next to the
+   * library's code: `shim` itself from a checkout or an npm install; a `data:` module that
+   * imports it where the library was loaded from a registry's https URLs (`jsr:` on Deno,
+   * whose Workers start only from `file:` or `data:`); the shim inside the bundle of a
+   * compiled program (`bun build --compile`), which moved the library's code but not the
+   * shim's URL.
    */
   workerEntry(shim: URL): URL | string;
   /** Ends the process with `code`. */
@@ -93,8 +96,25 @@ function hookProcessExit(beforeExit: (code: number) => void): void {
   }) as typeof process.exit;
 }
 
+/**
+ * URL of sam's own module `name` (no extension) beside `base`, the `import.meta.url` of a sam
+ * module. JSR's npm-compatible package holds every module transpiled to `.js` and rewrites only
+ * import and export specifiers, so a URL written as a string must follow the importing
+ * module's own extension.
+ */
+export function ownModule(name: string, base: string): URL {
+  const extension = new URL(base).pathname.endsWith(".js") ? ".js" : ".ts";
+  return new URL(`./${name}${extension}`, base);
+}
+
+/** A Worker entry for `module`: a `data:` module importing it when it is not a file. */
+function fileOrDataEntry(module: URL): URL | string {
+  if (module.protocol === "file:") return module;
+  return `data:text/javascript,import ${encodeURIComponent(JSON.stringify(module.href))};`;
+}
+
 const common = {
-  workerEntry: (shim: URL): URL | string => shim,
+  workerEntry: fileOrDataEntry,
   exit(code: number): never {
     process.exit(code);
   },
@@ -223,7 +243,7 @@ let compiledShim: string | undefined;
 
 /**
  * The shim in a compiled Bun program. The bundle puts the program at its root and the
- * library's code into the program, so `new URL("./worker_shim.ts", import.meta.url)` names
+ * library's code into the program, so the shim's URL beside the library's modules names
  * a shim at the root; an entry point given to `bun build --compile` sits at its path below
  * the root of the build (node_modules/@x/sam/worker_shim.js, compiled to .js).
  */
@@ -234,8 +254,9 @@ function bunCompiledShim(main: string): string {
     .filter((name) => /(^|[\\/])worker_shim\.[jt]s$/.test(name)).sort();
   if (found.length === 0) {
     throw new Error(
-      "sam's worker_shim.ts is not in this compiled program: give it to bun build --compile " +
-        "as an entry point after the program's (see sam's README)",
+      "sam's worker_shim is not in this compiled program: give node_modules/@x/sam/" +
+        "worker_shim.js to bun build --compile as an entry point after the program's " +
+        "(see sam's README)",
     );
   }
   return compiledShim = join(root, found[0]);
@@ -275,7 +296,8 @@ function bunRuntime(bun: BunLike): Runtime {
     version: bun.version,
     scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
-    workerEntry: (shim) => BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : shim,
+    workerEntry: (shim) =>
+      BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : fileOrDataEntry(shim),
   };
 }
 

@@ -101,6 +101,6 @@ test(
     installedProject(dir);
     const r = await run(compile(dir, ["main.ts"], dir));
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /cannot start instance 1: .*worker_shim\.ts is not in this compiled/);
+    assert.match(r.stderr, /cannot start instance 1: .*worker_shim is not in this compiled/);
   }),
 );
