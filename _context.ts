@@ -12,7 +12,8 @@ export interface InstanceContext {
   readonly region: DataRegion;
   /**
    * In a standby that runs the application ahead: the data as it is stored now, for reads
-   * before its activation (which the supervisor then checks are still true).
+   * before its activation (which the supervisor then checks are still true). In a reload's
+   * instance: the running instance's data, for reads until it takes over.
    */
   readonly replayRegion: DataRegion | null;
   /** In such a standby: resolves with the instance id at activation. */

@@ -32,6 +32,22 @@ import {
   watchTerminated,
 } from "./_stuck.ts";
 import type { ThreadVerdict } from "./_thread_watch.ts";
+import { listeningSockets, socketsOfThisProcess } from "./platform/listening_sockets.ts";
+import {
+  decideOverlapEnd,
+  incomingFailure,
+  type ReloadFailure,
+  reloadGate,
+  type ReloadResult,
+} from "./supervisor/reload.ts";
+import { RELEASE_LIMIT_MS, releaseStep, socketsLeft } from "./supervisor/socket_release.ts";
+
+/** What an ended instance may still hold, for the next instance to wait for. */
+interface Release {
+  inst: Instance;
+  /** The sockets it opened (null where /proc/self/fd cannot be read). */
+  left: Set<number> | null;
+}
 import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "./events.ts";
 import type { QuorumSource, SuperviseOptions } from "./options.ts";
 import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
@@ -41,14 +57,41 @@ const LAST_UPDATED_EVERY_MS = 100;
 /** How long the end of an instance (or of supervision) waits for its Worker's last output. */
 const EXIT_FLUSH_MS = 1000;
 
-/** Why the supervisor gives an instance up. */
-type Cause = "deadline" | "stop" | "quorum" | "mark-failed" | "finish";
+/** How long a reload's instance has to reach its start(), unless options.reloadTimeout says. */
+const RELOAD_TIMEOUT_MS = 60_000;
+
+/**
+ * Why the supervisor gives an instance up: `reload` is the serving instance once its
+ * successor started, `reload-timeout` a reload's instance that did not start in time.
+ */
+type Cause =
+  | "deadline"
+  | "stop"
+  | "quorum"
+  | "mark-failed"
+  | "finish"
+  | "reload"
+  | "reload-timeout";
+
+/** A reload under way: the new instance beside the serving one. */
+interface Reload {
+  /** The reload's instance, from the program's files as they are now. */
+  inst: Instance;
+  /** The listening sockets when it was activated. */
+  sockets: Set<number> | null;
+  /** It called start(): the serving instance has its warning. */
+  started: boolean;
+  /** Ends it if it has not started within the reload timeout. */
+  timer: ReturnType<typeof setTimeout>;
+  resolve(result: ReloadResult): void;
+}
 
 /** The lifecycle of supervision. */
 type Supervision =
   | { state: "starting" }
-  | { state: "running"; current: Instance; stopping: boolean }
+  | { state: "running"; current: Instance; stopping: boolean; reload: Reload | null }
   | { state: "restart-delay"; timer: ReturnType<typeof setTimeout> }
+  | { state: "releasing"; timer: ReturnType<typeof setTimeout> | undefined }
   | { state: "watching-thread" }
   | { state: "handing-over" }
   | { state: "ended"; end: SupervisorEnd };
@@ -87,6 +130,10 @@ export class Engine implements InstanceOwner {
   #restartTimes: readonly number[];
   #stuckThreads: number;
   #health: HealthTimer | null = null;
+  /** The process's sockets when the current instance was activated (null: unknown). */
+  #socketsAtActivation: Set<number> | null = null;
+  /** The process's sockets as last read while waiting for their release, for #startNext. */
+  #socketsNow: Set<number> | null | undefined;
   readonly #records: RecordKeeper;
   #resolveDone!: (end: SupervisorEnd) => void;
   /** Resolves when supervision ends. */
@@ -119,7 +166,7 @@ export class Engine implements InstanceOwner {
   /** The one writer of the lifecycle. */
   #to(next: Supervision): void {
     const from = this.#supervision;
-    if (from.state === "restart-delay") clearTimeout(from.timer);
+    if (from.state === "restart-delay" || from.state === "releasing") clearTimeout(from.timer);
     this.#supervision = next;
   }
 
@@ -138,7 +185,8 @@ export class Engine implements InstanceOwner {
     const last = this.#health?.lastCheck ?? 0;
     const lastUpdated = last === 0 ? 0 : monotonicNs(last);
     return {
-      instanceId: this.#lastId,
+      // The instance that serves: during a reload, the one being replaced until it ended.
+      instanceId: s.state === "running" ? s.current.id : this.#lastId,
       state,
       recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
       pollPeriod: this.#interval,
@@ -157,6 +205,7 @@ export class Engine implements InstanceOwner {
       // An instance about to start (stopped from an "instance" listener) starts and is
       // stopped like any other, so that it too reports its end.
       this.#to({ ...s, stopping: true });
+      if (s.reload !== null) this.#end(s.reload.inst, 128 + SIGKILL, "supervisor", "stop");
       if (s.current.live) this.#giveUp(s.current, "stop");
     } else if (s.state !== "handing-over") {
       // Between instances (a restart delay): the one that ended last gives the code.
@@ -165,20 +214,87 @@ export class Engine implements InstanceOwner {
     return this.done;
   }
 
-  #spawn(region: DataRegion["handles"], replay: DataRegion["handles"] | null): Instance {
+  #spawn(
+    region: DataRegion["handles"],
+    replay: DataRegion["handles"] | null,
+    prerun = replay !== null,
+  ): Instance {
     const config = {
       module: this.#config.module,
       timeInterval: this.#interval,
       recoveryPolicy: this.#policy,
       replay,
+      prerun,
     };
     return new Instance(config, region, this);
+  }
+
+  /**
+   * Starts the next instance from the program's files as they are now, beside the serving one;
+   * when it calls start(), the serving one gets its warning and ends as stop() ends it, and the
+   * new one takes over. Resolves when it did, or failed.
+   */
+  reload(): Promise<ReloadResult> {
+    const s = this.#supervision;
+    const running = s.state === "running" && s.current.live;
+    const gate = reloadGate({
+      running,
+      stopping: s.state === "running" && s.stopping,
+      reloading: s.state === "running" && s.reload !== null,
+    });
+    if (gate.action === "refuse" || s.state !== "running") {
+      const reason = gate.action === "refuse" ? gate.reason : "not-running";
+      return Promise.resolve({ reloaded: false, id: null, reason });
+    }
+    // The standby ran the files as they were: the new instance loads them as they are now.
+    this.#standby.close();
+    const region = this.#config.region;
+    const id = this.#lastId + 1;
+    let inst: Instance;
+    try {
+      // Given the home the stored data moves into when the serving instance ends; until then it
+      // reads the region as it is.
+      inst = this.#spawn(region.nextHandles, region.handles, false);
+    } catch (error) {
+      console.error(`sam: cannot start instance ${id} for a reload: ${error}`);
+      this.#reloadOutcome(id, s.current.id, "no-worker");
+      return Promise.resolve({ reloaded: false, id: null, reason: "no-worker" });
+    }
+    this.#lastId = id;
+    return new Promise((resolve) => {
+      const timeout = this.#config.options.reloadTimeout ?? RELOAD_TIMEOUT_MS;
+      const sockets = socketsOfThisProcess();
+      const timer = setTimeout(
+        () => this.#end(inst, 128 + SIGKILL, "supervisor", "reload-timeout"),
+        timeout,
+      );
+      this.#to({ ...s, reload: { inst, sockets, started: false, timer, resolve } });
+      this.#config.emit("reload", { id, replaced: s.current.id, outcome: "begun" });
+      this.#config.emit("instance", { id });
+      inst.activate(id, this.#warnSignal, this.#quorum?.quorate ?? true, false);
+    });
+  }
+
+  #reloadOutcome(id: number, replaced: number, reason: ReloadFailure | null, code?: number): void {
+    const detail = reason === null
+      ? { id, replaced, outcome: "took-over" as const }
+      : { id, replaced, outcome: "failed" as const, reason, code };
+    this.#config.emit("reload", detail);
+  }
+
+  /** The reload's instance of `s`, if `inst` is it. */
+  #isIncoming(inst: Instance): Reload | null {
+    const s = this.#supervision;
+    return s.state === "running" && s.reload?.inst === inst ? s.reload : null;
   }
 
   #startNext(): void {
     const region = this.#config.region;
     let inst = this.#standby.take(region.header.buffer as SharedArrayBuffer);
     const id = ++this.#lastId;
+    // Before the activation: whatever socket is opened from now on is the new instance's.
+    const sockets = this.#socketsNow === undefined ? socketsOfThisProcess() : this.#socketsNow;
+    this.#socketsNow = undefined;
     try {
       inst ??= this.#spawn(region.handles, null);
     } catch (error) {
@@ -187,7 +303,8 @@ export class Engine implements InstanceOwner {
       return this.#finish(1, "failed");
     }
     region.admit(id);
-    this.#to({ state: "running", current: inst, stopping: false });
+    this.#socketsAtActivation = sockets;
+    this.#to({ state: "running", current: inst, stopping: false, reload: null });
     this.#health = new HealthTimer(inst.block, this.#interval, {
       onCheck: (at) => this.#healthChecked(at),
       onLate: () => this.#late(inst),
@@ -207,15 +324,30 @@ export class Engine implements InstanceOwner {
 
   registered(inst: Instance): void {
     this.#config.emit("registered", { id: inst.id });
-    this.#standby.prepareSoon();
+    // A reload's instance gets its standby once it took over: the next home is its own.
+    if (this.#isIncoming(inst) === null) this.#standby.prepareSoon();
   }
 
-  checking(_inst: Instance, started: boolean): void {
+  checking(inst: Instance, started: boolean): void {
+    const reload = this.#isIncoming(inst);
+    if (reload !== null) {
+      if (!started || reload.started) return;
+      // Its start(): the serving instance gets its warning and ends as stop() ends it.
+      const s = this.#supervision as Extract<Supervision, { state: "running" }>;
+      this.#to({ ...s, reload: { ...reload, started: true } });
+      return this.#giveUp(s.current, "reload");
+    }
+    const s = this.#supervision;
+    if (s.state === "running" && s.current !== inst) return;
     if (started) this.#health?.start(); // start() counts as a health check
     else this.#health?.stop();
   }
 
   markedFailed(inst: Instance): void {
+    // A reload's instance that marks itself failed before it served: the reload failed.
+    if (this.#isIncoming(inst) !== null) {
+      return this.#end(inst, 128 + SIGKILL, "supervisor", "mark-failed");
+    }
     // A hostile instance can raise the flag without the CMAP flag; it means nothing then.
     if ((this.#policy & RecoveryPolicy.CMAP) === 0) return;
     this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
@@ -249,6 +381,7 @@ export class Engine implements InstanceOwner {
     this.#config.emit("quorum", { quorate });
     const s = this.#supervision;
     if (s.state !== "running" || !s.current.live) return;
+    s.reload?.inst.setQuorate(quorate);
     s.current.setQuorate(quorate);
     // Losing quorum while started is a failure (sam_initialize(3)).
     if (!quorate && s.current.phase.phase === "checking") this.#giveUp(s.current, "quorum");
@@ -273,6 +406,7 @@ export class Engine implements InstanceOwner {
 
   #end(inst: Instance, rawCode: number, by: "itself" | "supervisor", cause: Cause | null): void {
     if (!inst.live) return;
+    if (this.#isIncoming(inst) !== null) return this.#incomingEnded(inst, rawCode, by, cause);
     let verdict: Promise<ThreadVerdict> | null = null;
     try {
       const id = inst.id;
@@ -299,11 +433,21 @@ export class Engine implements InstanceOwner {
       this.#lastCode = code;
       this.#warnSignal = inst.warnSignal(this.#warnSignal);
       // The next instance gets memory this one never saw; a broken header cannot be trusted.
+      // The sockets it opened, read before anything is given to the next instance.
+      const left = this.#socketsLeftBy();
       const corrupt = !region.rehome(this.#lastId);
       if (corrupt) emit("corrupt", { id });
       emit("exit", { id, code });
       const s = this.#supervision;
       if (s.state !== "running") return; // handing over, or supervision already ended
+      if (s.reload !== null) {
+        const overlap = decideOverlapEnd({
+          markedFailed: cause === "mark-failed",
+          stopping: s.stopping,
+        });
+        if (overlap.action === "take-over") return this.#takeOver(s.reload, inst);
+        return this.#finish(endCode(overlap.reason, code), overlap.reason);
+      }
       this.#act(
         code,
         decideAfterEnd({
@@ -314,6 +458,7 @@ export class Engine implements InstanceOwner {
           restart: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART,
         }),
         verdict,
+        { inst, left },
       );
     } finally {
       // Acted on (the next instance, if any, is activated): the ended one may print its last
@@ -322,7 +467,83 @@ export class Engine implements InstanceOwner {
     }
   }
 
-  #act(code: number, decision: EndDecision, verdict: Promise<ThreadVerdict> | null): void {
+  /** The sockets the current instance opened and has not closed yet (null: unknown). */
+  #socketsLeftBy(): Set<number> | null {
+    const before = this.#socketsAtActivation;
+    const now = before === null ? null : socketsOfThisProcess();
+    if (before === null || now === null) return null;
+    return socketsLeft(before, now);
+  }
+
+  /** The serving instance ended during a reload: the reload's instance serves from now on. */
+  #takeOver(reload: Reload, replaced: Instance): void {
+    const inst = reload.inst;
+    clearTimeout(reload.timer);
+    // The data was moved into the home this instance was given (rehome in #end).
+    this.#config.region.admit(inst.id);
+    this.#socketsAtActivation = reload.sockets;
+    this.#to({ state: "running", current: inst, stopping: false, reload: null });
+    this.#health = new HealthTimer(inst.block, this.#interval, {
+      onCheck: (at) => this.#healthChecked(at),
+      onLate: () => this.#late(inst),
+    });
+    inst.grantData();
+    if (inst.phase.phase === "checking") this.#health.start();
+    this.#writeRecord();
+    this.#reloadOutcome(inst.id, replaced.id, null);
+    reload.resolve({ reloaded: true, id: inst.id, replaced: replaced.id });
+    if (inst.phase.phase !== "activating") this.#standby.prepareSoon();
+  }
+
+  /** The reload's instance ended before it took over: the reload failed, nothing else changes. */
+  #incomingEnded(
+    inst: Instance,
+    rawCode: number,
+    by: "itself" | "supervisor",
+    cause: Cause | null,
+  ): void {
+    const s = this.#supervision as Extract<Supervision, { state: "running" }>;
+    const reload = s.reload!;
+    clearTimeout(reload.timer);
+    const id = inst.id;
+    const code = rawCode & 0xff;
+    const { region, emit } = this.#config;
+    inst.refuseData();
+    if (by === "supervisor") {
+      emit("terminated", { id, code });
+      inst.end(code, by);
+      void inst.worker.terminate();
+      void this.#watch(inst);
+    } else {
+      inst.end(code, by);
+      inst.afterExit(EXIT_FLUSH_MS, () => {}, () => void inst.worker.terminate());
+    }
+    confirmEnd(inst.block);
+    // It was given the next home: not as new any more.
+    region.dropNextHome();
+    emit("exit", { id, code });
+    this.#to({ ...s, reload: null });
+    const kind = cause === "reload-timeout"
+      ? "timeout"
+      : cause === "stop" || cause === "finish"
+      ? "stop"
+      : "other";
+    const reason = incomingFailure(by, kind);
+    this.#reloadOutcome(id, s.current.id, reason, by === "itself" ? code : undefined);
+    reload.resolve(
+      by === "itself" ? { reloaded: false, id, reason, code } : { reloaded: false, id, reason },
+    );
+    // The serving instance goes on (unless it was warned already: then it ends, and its end
+    // is recovered as any other). Its standby loads the files as they are now.
+    if (!s.stopping) this.#standby.prepareSoon();
+  }
+
+  #act(
+    code: number,
+    decision: EndDecision,
+    verdict: Promise<ThreadVerdict> | null,
+    release: Release,
+  ): void {
     if (decision.action === "finish") {
       return this.#finish(endCode(decision.reason, code), decision.reason);
     }
@@ -334,22 +555,75 @@ export class Engine implements InstanceOwner {
       return this.#finish(endCode("restart-limit", code), "restart-limit");
     }
     this.#restartTimes = plan.history;
-    if (verdict === null || !VERDICT_FIRST) return this.#restartAfter(plan.delay);
+    if (verdict === null || !VERDICT_FIRST) return this.#restartAfter(plan.delay, release);
     // Never at a healthy instance's cost: the verdict comes before the next instance starts.
     this.#to({ state: "watching-thread" });
     void verdict.then((v) => {
       if (this.#supervision.state !== "watching-thread") return;
       const stuck = this.#config.stuck;
-      if (v === "stopped" || stuck.action === "go-on") return this.#restartAfter(plan.delay);
+      if (v === "stopped" || stuck.action === "go-on") {
+        return this.#restartAfter(plan.delay, release);
+      }
       if (stuck.action === "hand-over") return void this.#handOver(stuck.strategy, v);
       cannotLeaveBehind(this.#lastId, v, stuck.why);
       this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
     });
   }
 
-  #restartAfter(delay: number): void {
-    if (delay === 0) return this.#startNext();
-    this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), delay) });
+  #restartAfter(delay: number, release: Release): void {
+    const since = performance.now() + delay;
+    const next = () => this.#afterRelease(release, since, null);
+    if (delay === 0) return next();
+    this.#to({ state: "restart-delay", timer: setTimeout(next, delay) });
+  }
+
+  /**
+   * Starts the next instance once the sockets the ended one opened are closed, or those still
+   * open after its Worker exited do not listen: a service on a fixed port must not meet its
+   * predecessor's socket. Where /proc cannot be read, once its Worker exited.
+   */
+  #afterRelease(release: Release, since: number, listening: Set<number> | null): void {
+    const s = this.#supervision;
+    // Ended, handing over, or the next instance started meanwhile.
+    if (s.state === "ended" || s.state === "handing-over") return;
+    if (s.state === "running" && s.current !== release.inst) return;
+    const again = (known: Set<number> | null) => {
+      if (this.#supervision.state === "releasing") this.#afterRelease(release, since, known);
+    };
+    const { inst, left } = release;
+    const waited = performance.now() - since;
+    if (left === null) {
+      if (inst.exitCode !== null) return this.#startNext();
+      this.#to({ state: "releasing", timer: undefined });
+      return inst.afterExit(Math.max(0, RELEASE_LIMIT_MS - waited), () => {
+        if (this.#supervision.state === "releasing") this.#startNext();
+      }, () => {});
+    }
+    const open = socketsOfThisProcess() ?? new Set<number>();
+    const exited = inst.exitCode !== null;
+    const step = releaseStep({ left, open, exited, listening, waitedMs: waited });
+    switch (step.action) {
+      case "wait-exit":
+        this.#to({ state: "releasing", timer: undefined });
+        return inst.afterExit(
+          Math.max(0, RELEASE_LIMIT_MS - waited),
+          () => again(listening),
+          () => {},
+        );
+      case "read-listening":
+        // Unreadable tables: every socket still open counts as listening.
+        return this.#afterRelease(release, since, listeningSockets() ?? left);
+      case "wait":
+        return this.#to({ state: "releasing", timer: setTimeout(() => again(listening), step.ms) });
+      case "give-up":
+        console.error(
+          `sam: instance ${inst.id} still holds ${step.open} listening socket(s) after ${RELEASE_LIMIT_MS} ms; instance ${
+            this.#lastId + 1
+          } starts all the same`,
+        );
+    }
+    this.#socketsNow = open;
+    this.#startNext();
   }
 
   // ---- Threads the runtime did not stop, and the hand-over ----
@@ -388,6 +662,10 @@ export class Engine implements InstanceOwner {
   }
 
   #finish(code: number, reason: EndReason): void {
+    const before = this.#supervision;
+    if (before.state === "running" && before.reload !== null) {
+      this.#end(before.reload.inst, 128 + SIGKILL, "supervisor", "finish");
+    }
     const s = this.#supervision;
     if (s.state === "ended") return;
     const end: SupervisorEnd = { code, reason };

@@ -23,7 +23,9 @@ import {
   acknowledge,
   activate,
   dismiss,
+  grantData,
   type InstanceData,
+  refuseData,
   releaseWaits,
   type SignalMessage,
   threadIdOf,
@@ -69,8 +71,13 @@ export interface SpawnConfig {
   module: string;
   timeInterval: number;
   recoveryPolicy: number;
-  /** For a standby that runs the application ahead: the region as it is now, to read. */
+  /**
+   * For a standby that runs the application ahead, or a reload's instance: the region as it is
+   * now, to read.
+   */
   replay: DataRegionHandles | null;
+  /** Run the application ahead of the activation (a standby's pre-run). */
+  prerun: boolean;
 }
 
 /** An instance: a Worker running the shim, from standby to ended. */
@@ -99,7 +106,7 @@ export class Instance {
       region,
       timeInterval: config.timeInterval,
       recoveryPolicy: config.recoveryPolicy,
-      prerun: config.replay !== null,
+      prerun: config.prerun,
       replay: config.replay,
     };
     this.block = new Int32Array(buffer);
@@ -149,14 +156,27 @@ export class Instance {
     this.#phase = next;
   }
 
-  /** Makes the waiting Worker instance `id`, with the warning signal and quorum it starts with. */
-  activate(id: number, warnSignal: number, quorate: boolean): void {
+  /**
+   * Makes the waiting Worker instance `id`, with the warning signal and quorum it starts with;
+   * `granted` false for a reload's instance, which takes the stored data over later.
+   */
+  activate(id: number, warnSignal: number, quorate: boolean, granted = true): void {
     this.#to({ phase: "activating", id });
     Atomics.store(this.block, INST_WARN_SIGNAL, warnSignal);
     Atomics.store(this.block, INST_QUORATE, quorate ? 1 : 0);
     this.worker.ref();
-    activate(this.block, id);
+    activate(this.block, id, granted);
     this.#follow();
+  }
+
+  /** A reload's instance takes the stored data over: its start() returns. */
+  grantData(): void {
+    grantData(this.block);
+  }
+
+  /** A reload's instance that will not take over. */
+  refuseData(): void {
+    refuseData(this.block);
   }
 
   /** Ends a Worker that was never activated. */

@@ -3,7 +3,14 @@
 import { api, State } from "./_api_state.ts";
 import { HC_STARTED, HC_STOPPED, HC_WAITING_QUORUM, INST_ACK, INST_HC_COUNT } from "./_layout.ts";
 import { INST_HC_STATE, INST_QUORATE } from "./_layout.ts";
-import { _until, publishChange, sendHealthCheck, waitForAck } from "./_protocol.ts";
+import {
+  _until,
+  dataGranted,
+  publishChange,
+  sendHealthCheck,
+  untilDataDecided,
+  waitForAck,
+} from "./_protocol.ts";
 import { RecoveryPolicy } from "./policy.ts";
 
 /** How long stop() waits for the supervisor to write the state record. */
@@ -27,6 +34,10 @@ export async function startHealthChecks(block: Int32Array): Promise<void> {
     }
     Atomics.add(block, INST_HC_COUNT, 1); // start() counts as a health check
     const seq = publishChange(block, INST_HC_STATE, HC_STARTED);
+    // A reload's instance: its start() is the sign for the instance it replaces to end, and
+    // it returns once that one has ended and the stored data is this one's. Refused, it is
+    // being ended: it waits for that.
+    if (!dataGranted(block) && !await untilDataDecided(block)) await new Promise(() => {});
     hcBlock = block;
     api.state = State.STARTED;
     if (api.hcCallback !== null) startCallbackChecks(block);

@@ -42,8 +42,9 @@ export const INST_ACTIVATE = 12; // ACTIVATE_*: set by the supervisor to start a
 export const INST_ID = 13; // the instance id, valid once INST_ACTIVATE is ACTIVATE_GO
 export const INST_PRERUN = 14; // PRERUN_*: how far a standby's pre-run of the application got
 export const INST_REPLAY_READ = 15; // 1: a standby read the stored data before its activation
+export const INST_DATA = 16; // DATA_*: whether the instance acts on the stored data yet
 /** Number of Int32 slots in an instance block. */
-export const INST_SLOTS = 16;
+export const INST_SLOTS = 17;
 /** Size of an instance block in bytes. */
 export const INST_BYTES = INST_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 
@@ -54,6 +55,10 @@ export const ACTIVATE_LEAVE = 2; // not needed: stop waiting, the Worker is bein
 export const PRERUN_NONE = 0; // no pre-run, or it has not reached register() yet
 export const PRERUN_AT_REGISTER = 1; // the application waits in register() to be activated
 export const PRERUN_FAILED = 2; // the pre-run threw, or ended without calling register()
+
+export const DATA_GRANTED = 0; // the instance acts on the stored data (every instance but a reload's)
+export const DATA_PENDING = 1; // a reload's instance: it reads, the instance it replaces stores
+export const DATA_REFUSED = 2; // a reload's instance that will never take over (it is ending)
 
 export const HC_STOPPED = 0;
 export const HC_STARTED = 1;

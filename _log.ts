@@ -36,6 +36,18 @@ export function logLine<K extends keyof Details>(type: K, detail: Details[K]): s
       return `instance ${d.id} broke the stored data's header: the data is gone`;
     case "standby":
       return `the standby for instance ${d.id} is not used (${d.reason})`;
+    case "reload":
+      return d.outcome === "begun"
+        ? `instance ${d.id} starts from the program's files beside instance ${d.replaced} (a reload)`
+        : d.outcome === "took-over"
+        ? `instance ${d.id} took over from instance ${d.replaced} (reloaded)`
+        : `reload failed: instance ${d.id} ${
+          d.reason === "ended"
+            ? `ended with ${codeText(d.code as number)}`
+            : d.reason === "timeout"
+            ? "did not call start() in time"
+            : `was ended (${d.reason})`
+        } before start(); instance ${d.replaced} serves on`;
     case "quorum":
       return d.quorate ? "quorum regained" : "quorum lost";
     case "end":

@@ -37,5 +37,10 @@ export function superviseMainThread(
       void supervisor.stop();
     });
   }
+  // The reload signal (SIGHUP unless options.reloadSignal says) reloads the program in place.
+  const reloadSignal = options.reloadSignal === undefined ? "SIGHUP" : options.reloadSignal;
+  if (reloadSignal !== null) {
+    runtime.addProcessSignalListener(reloadSignal, () => void supervisor.reload());
+  }
   void supervisor.done.then((end) => runtime.exit(signalled ? 128 + signalled : end.code));
 }

@@ -16,12 +16,20 @@
 //   the supervisor acts (starts the next instance), then INST_END_SEEN = 1; notify
 // Health check (instance -> supervisor), see _health.ts:
 //   ++INST_HC_COUNT; if INST_HC_WANT: INST_HC_WANT = 0; notify(INST_HC_COUNT)
+// A reload's instance (supervisor -> instance), activated with INST_DATA = DATA_PENDING: it
+// reads the stored data as the instance it replaces stores it, and once that one ended and
+// the data moved into its region: INST_DATA = DATA_GRANTED; notify(INST_DATA). Its start()
+// waits for that.
 import {
   ACTIVATE_GO,
   ACTIVATE_LEAVE,
+  DATA_GRANTED,
+  DATA_PENDING,
+  DATA_REFUSED,
   FLAG_ENDED,
   INST_ACK,
   INST_ACTIVATE,
+  INST_DATA,
   INST_END_SEEN,
   INST_EVENT_SEQ,
   INST_EXIT_CODE,
@@ -45,7 +53,10 @@ export interface InstanceData {
   recoveryPolicy: number;
   /** Run the application ahead, up to its register(), before the activation. */
   prerun: boolean;
-  /** For such a standby, the data region as it is now, for its reads before activation. */
+  /**
+   * For such a standby, the data region as it is now, for its reads before activation; for a
+   * reload's instance, for its reads before the data is its own.
+   */
   replay: DataRegionHandles | null;
 }
 
@@ -157,11 +168,45 @@ export function announceEnd(block: Int32Array, code: number, timeoutMs: number):
 
 // ---- The supervisor's side ----
 
-/** Makes a waiting Worker instance `id`. */
-export function activate(block: Int32Array, id: number): void {
+/**
+ * Whether the instance acts on the stored data: false for a reload's instance until the one it
+ * replaces has ended (its reads then see that one's stores, its own stores are refused).
+ */
+export function dataGranted(block: Int32Array): boolean {
+  return Atomics.load(block, INST_DATA) === DATA_GRANTED;
+}
+
+/**
+ * Waits without blocking until the supervisor granted or refused the stored data to this
+ * reload's instance; resolves whether it was granted.
+ */
+export async function untilDataDecided(block: Int32Array): Promise<boolean> {
+  await _until(block, INST_DATA, (word) => word !== DATA_PENDING);
+  return Atomics.load(block, INST_DATA) === DATA_GRANTED;
+}
+
+/**
+ * Makes a waiting Worker instance `id`; `granted` false for a reload's instance, which acts on
+ * the stored data only once {@linkcode grantData} says so.
+ */
+export function activate(block: Int32Array, id: number, granted = true): void {
+  Atomics.store(block, INST_DATA, granted ? DATA_GRANTED : DATA_PENDING);
   Atomics.store(block, INST_ID, id);
   Atomics.store(block, INST_ACTIVATE, ACTIVATE_GO);
   Atomics.notify(block, INST_ACTIVATE);
+}
+
+/** The stored data is now the reload's instance's: its start() goes on. */
+export function grantData(block: Int32Array): void {
+  Atomics.store(block, INST_DATA, DATA_GRANTED);
+  Atomics.notify(block, INST_DATA);
+}
+
+/** A reload's instance that will not take over: a start() waiting for the data gives up. */
+export function refuseData(block: Int32Array): void {
+  if (Atomics.load(block, INST_DATA) !== DATA_PENDING) return;
+  Atomics.store(block, INST_DATA, DATA_REFUSED);
+  Atomics.notify(block, INST_DATA);
 }
 
 /** Tells a waiting Worker it is not needed, so that terminate() gets through on Deno. */

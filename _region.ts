@@ -301,6 +301,15 @@ export class DataRegion {
     return this.#storesBefore + Atomics.load(this.#header, DATA_GEN);
   }
 
+  /**
+   * Forgets the header and slots {@linkcode nextHandles} gave out, when the Worker given them
+   * will never be the next instance (a reload's instance that failed): they are not as new any
+   * more.
+   */
+  dropNextHome(): void {
+    this.#nextHome = null;
+  }
+
   /** Lets `instanceId` act on the data (and no other instance). */
   admit(instanceId: number): void {
     Atomics.store(this.#header, DATA_EPOCH, instanceId);

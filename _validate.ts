@@ -1,5 +1,6 @@
 // Argument checks shared by initialize() and supervise(), with libsam's error code for each.
 import { describe } from "./_bytes.ts";
+import { signalNumber } from "./_signals.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { SamOptions } from "./options.ts";
 import { _ACTION_MASK, _KNOWN_BITS, RecoveryPolicy } from "./policy.ts";
@@ -60,6 +61,19 @@ export function checkOptions(options: unknown, _policy: number): SamOptions {
   checkCount(o, "restartWindow", INT_MAX);
   checkCount(o, "restartDelay", INT_MAX);
   checkCount(o, "restartDelayMax", INT_MAX);
+  checkCount(o, "reloadTimeout", INT_MAX);
+  const reload = o.reloadSignal;
+  if (
+    reload !== undefined && reload !== null &&
+    (!signalNumber(reload) ||
+      ["SIGKILL", "SIGSTOP", "SIGINT", "SIGTERM"].includes(reload as string))
+  ) {
+    throw invalid(
+      `reloadSignal must be a signal name a process can catch (not SIGKILL, SIGSTOP, or SIGINT and SIGTERM, which stop supervision), or null, not ${
+        describe(reload)
+      }`,
+    );
+  }
   if (o.stateFile !== undefined && (typeof o.stateFile !== "string" || o.stateFile === "")) {
     throw invalid(`stateFile must be a path, not ${describe(o.stateFile)}`);
   }

@@ -7,6 +7,7 @@
 import { acting, api, IN_USE, requireState } from "./_api_state.ts";
 import { type InstanceContext, instanceContext } from "./_context.ts";
 import { INST_REPLAY_READ, SUPERVISOR_HOLDER } from "./_layout.ts";
+import { dataGranted } from "./_protocol.ts";
 import { describe, type StorableData, toBytes } from "./_bytes.ts";
 import { CsError, SamError } from "./errors.ts";
 
@@ -14,11 +15,13 @@ import { CsError, SamError } from "./errors.ts";
  * Stores bytes that survive into the next instance (libsam's `sam_data_store`): a
  * lock-protected copy into shared memory. A store cut off at any point leaves the previous
  * value whole. `null` deletes. In an instance before `register()` it is a replay: checked,
- * but nothing is stored.
+ * but nothing is stored. A reload's instance stores only once its `start()` has returned:
+ * until then the data is the running instance's.
  *
  * @param data The bytes, or null to delete.
  * @throws {SamError} `CS_ERR_BAD_HANDLE` unless initialized; `CS_ERR_INVALID_PARAM` when
- *   `data` is not bytes; `CS_ERR_NO_MEMORY` when larger than `maxDataSize`.
+ *   `data` is not bytes; `CS_ERR_NO_MEMORY` when larger than `maxDataSize`;
+ *   `CS_ERR_TRY_AGAIN` in a reload's instance before its `start()` returned.
  *
  * @example
  * ```ts
@@ -33,6 +36,13 @@ export function dataStore(data: StorableData): void {
   if (context === undefined) return api.mainRegion!.store(SUPERVISOR_HOLDER, bytes, false);
   // Before register() a replay: checked, but nothing is stored.
   if (!acting()) return context.region.checkFits(bytes);
+  if (!dataGranted(context.block)) {
+    context.region.checkFits(bytes);
+    throw new SamError(
+      CsError.CS_ERR_TRY_AGAIN,
+      "a reload's instance stores once its start() has returned: the data is still the running instance's",
+    );
+  }
   context.region.store(context.id, bytes);
 }
 
@@ -52,7 +62,7 @@ export function dataGetsize(): number {
   requireState("dataGetsize()", IN_USE);
   const context = instanceContext();
   if (context === undefined) return api.mainRegion!.size(SUPERVISOR_HOLDER, false);
-  if (context.id === 0) return replayRead(context).length;
+  if (context.id === 0 || !dataGranted(context.block)) return replayRead(context).length;
   return context.region.size(context.id);
 }
 
@@ -81,14 +91,14 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
   requireState("dataRestore()", IN_USE);
   const context = instanceContext();
   if (context === undefined) return api.mainRegion!.restore(SUPERVISOR_HOLDER, into, false);
-  if (context.id === 0) return copyInto(replayRead(context), into);
+  if (context.id === 0 || !dataGranted(context.block)) return copyInto(replayRead(context), into);
   return context.region.restore(context.id, into);
 }
 
 /**
- * A read of a standby before its activation: what is stored now, copied without the lock (a
- * standby may not take it), and marked, so that the supervisor does not activate a standby
- * whose reads the data has since outdated.
+ * A read of a standby before its activation, or of a reload's instance before the data is its
+ * own: what is stored now, copied without the lock (neither may take it), and marked, so that
+ * the supervisor does not activate a standby whose reads the data has since outdated.
  */
 function replayRead(context: InstanceContext): Uint8Array {
   Atomics.store(context.block, INST_REPLAY_READ, 1);

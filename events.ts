@@ -4,6 +4,9 @@
  * @module
  */
 import type { RecordState } from "./_record.ts";
+import type { ReloadFailure, ReloadResult } from "./supervisor/reload.ts";
+
+export type { ReloadFailure, ReloadResult };
 
 /** libsam's state values, as published in its cmap record. */
 export type SupervisorState = RecordState;
@@ -83,6 +86,18 @@ export interface SupervisorEventDetails {
   corrupt: { id: number };
   /** The quorum flipped. */
   quorum: { quorate: boolean };
+  /**
+   * A reload: `begun` when instance `id` starts beside instance `replaced`; `took-over` when
+   * `replaced` ended and `id` serves; `failed` when `id` ended before it took over (`reason`,
+   * and `code` when it ended by itself), `replaced` serving on.
+   */
+  reload: {
+    id: number;
+    replaced: number;
+    outcome: "begun" | "took-over" | "failed";
+    reason?: ReloadFailure;
+    code?: number;
+  };
   /** libsam's record changed (state, recovery or instance; not each `last_updated`). */
   status: { status: SupervisorStatus };
   /** Supervision ended. */

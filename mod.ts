@@ -45,6 +45,8 @@ export {
   type CorosyncQuorumWake,
 } from "./corosync.ts";
 export type {
+  ReloadFailure,
+  ReloadResult,
   SupervisorEnd,
   SupervisorEventDetails,
   SupervisorEventMap,

@@ -111,6 +111,21 @@ export interface SamOptions {
    * @default {30000}
    */
   restartDelayMax?: number;
+  /**
+   * In the libsam style, the process signal that reloads the program (as
+   * {@linkcode Supervisor.reload} does): the next instance starts from the program's files as
+   * they are now beside the running one, which gets its warning once the new one called
+   * `start()`. `systemctl reload` with `ExecReload=kill -HUP $MAINPID` sends it. `null`: no
+   * signal reloads (the signal's default action then applies).
+   * @default {"SIGHUP"}
+   */
+  reloadSignal?: string | null;
+  /**
+   * How long a reload's instance has to call `start()`, in ms; past it, it is terminated and
+   * the reload failed (the running instance goes on).
+   * @default {60000}
+   */
+  reloadTimeout?: number;
 }
 
 /** Options of {@linkcode supervise}: authoritative for the instances. */

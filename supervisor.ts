@@ -16,6 +16,7 @@ import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
 import { connectCluster } from "./_cluster.ts";
 import { CsError, SamError } from "./errors.ts";
 import type {
+  ReloadResult,
   SupervisorEnd,
   SupervisorEventDetails,
   SupervisorEventMap,
@@ -31,7 +32,7 @@ let _open: (spec: SupervisionSpec) => Supervisor;
  *
  * Events are `CustomEvent`s with a typed `detail` (see {@linkcode SupervisorEventMap}):
  * `instance`, `registered`, `restart`, `late`, `warning`, `terminated`, `exit`,
- * `thread-stopped`, `stuck-thread`, `corrupt`, `quorum`, `status` and `end`.
+ * `thread-stopped`, `stuck-thread`, `corrupt`, `reload`, `quorum`, `status` and `end`.
  *
  * @example Embedding supervision
  * ```ts
@@ -48,6 +49,9 @@ export class Supervisor extends EventTarget {
   readonly #spec: SupervisionSpec;
   #engine: Engine | null = null;
   #stopRequested = false;
+  #engineReady!: () => void;
+  /** Resolves once the engine is loaded. */
+  readonly #started: Promise<void> = new Promise((resolve) => this.#engineReady = resolve);
 
   /** Resolves when supervision ends, with the exit code and why. */
   readonly done: Promise<SupervisorEnd>;
@@ -60,6 +64,7 @@ export class Supervisor extends EventTarget {
     this.done = import("./_supervision.ts").then(({ createEngine }) => {
       const engine = createEngine(spec, (type, detail) => this.#dispatch(type, detail));
       this.#engine = engine;
+      this.#engineReady();
       if (this.#stopRequested) void engine.stop();
       else engine.begin();
       return engine.done;
@@ -126,6 +131,48 @@ export class Supervisor extends EventTarget {
     if (this.#engine !== null) return this.#engine.stop();
     this.#stopRequested = true;
     return this.done;
+  }
+
+  /**
+   * Reloads the program in place, a deploy that drops nothing: the next instance starts from
+   * the program's files as they are now (a new Worker imports them again), beside the running
+   * one, which goes on serving. When the new one calls `start()`, the running one gets its
+   * warning and ends as {@linkcode Supervisor.stop} ends it (a service closes its listener
+   * there; both listen on the port meanwhile, with `reusePort`); then the new one's `start()`
+   * returns and it serves. A new instance that ends before its `start()` (a throw, an exit, a
+   * syntax error in the new code) or does not call it within `reloadTimeout` leaves the running
+   * one serving; the failure is reported (the result, a `reload` event, a log line) and not
+   * retried. Instance ids go on by one; `status` follows the instance that serves.
+   *
+   * The stored data across the overlap: it stays the running instance's until that one has
+   * ended. The new one's `dataRestore()` and `dataGetsize()` before then read what is stored at
+   * that moment (each read a whole store, never a mix), its `dataStore()` throws
+   * `CS_ERR_TRY_AGAIN`; once its `start()` has returned, the data is its own, and holds the
+   * last store of the instance it replaced, including one made in that one's warning listener.
+   *
+   * @returns Whether the new instance took over: `{ reloaded: true, id, replaced }`, or
+   *   `{ reloaded: false, id, reason, code? }` (`reason`: `"ended"` before `start()`,
+   *   `"timeout"`, `"stopped"` by the end of supervision, `"not-running"` with no instance
+   *   running to replace, `"in-progress"` beside another reload, `"stopping"`, `"no-worker"`).
+   *
+   * @example Deploy new code
+   * ```ts
+   * import { RecoveryPolicy, supervise } from "jsr:@x/sam";
+   * const supervisor = supervise(new URL("./service.ts", import.meta.url), {
+   *   timeInterval: 1000,
+   *   recoveryPolicy: RecoveryPolicy.RESTART,
+   * });
+   * // ... after new files were put in place:
+   * const result = await supervisor.reload();
+   * if (!result.reloaded) console.error(`still the old code: ${result.reason}`);
+   * ```
+   */
+  async reload(): Promise<ReloadResult> {
+    if (this.#engine === null) {
+      await Promise.race([this.#started, this.done]);
+      if (this.#engine === null) return { reloaded: false, id: null, reason: "not-running" };
+    }
+    return this.#engine.reload();
   }
 
   /** Stops supervision (as {@linkcode Supervisor.stop}) at the end of an `await using` block. */

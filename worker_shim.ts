@@ -134,7 +134,8 @@ function activate(id: number): void {
     id,
     block,
     region: new DataRegion(data.region),
-    replayRegion: null,
+    // A reload's instance reads the running instance's data until it takes over.
+    replayRegion: data.replay === null ? null : new DataRegion(data.replay),
     activated: null,
     timeInterval: data.timeInterval,
     recoveryPolicy: data.recoveryPolicy,

@@ -96,6 +96,7 @@ export function startApp(
   name: string,
   env: Record<string, string> = {},
   timeoutMs = 60_000,
+  argv: string[] = command(name),
 ): RunningApp {
   const seen: string[] = [];
   const waiting = new Set<{ want: (line: string) => boolean; resolve: (l: string) => void }>();
@@ -109,7 +110,7 @@ export function startApp(
         w.resolve(line);
       }
     }
-  }, (c) => child = c);
+  }, (c) => child = c, argv);
   return {
     get child() {
       return child;
