@@ -101,16 +101,23 @@ export function startApp(
   const seen: string[] = [];
   const waiting = new Set<{ want: (line: string) => boolean; resolve: (l: string) => void }>();
   let child!: ChildProcess;
-  const done = runApp(name, env, timeoutMs, (line, c) => {
-    child = c;
-    seen.push(line);
-    for (const w of waiting) {
-      if (w.want(line)) {
-        waiting.delete(w);
-        w.resolve(line);
+  const done = runApp(
+    name,
+    env,
+    timeoutMs,
+    (line, c) => {
+      child = c;
+      seen.push(line);
+      for (const w of waiting) {
+        if (w.want(line)) {
+          waiting.delete(w);
+          w.resolve(line);
+        }
       }
-    }
-  }, (c) => child = c, argv);
+    },
+    (c) => child = c,
+    argv,
+  );
   return {
     get child() {
       return child;

@@ -13,6 +13,8 @@ export interface LoopResult {
   bodies: { body: string; n: number }[];
   /** The errors, folded likewise. */
   errors: { error: string; n: number }[];
+  /** When each error came (ms from the loop's start), with the body answered last before it. */
+  errorsAt: { at: number; after: string }[];
 }
 
 /** One GET on a new connection; resolves with the body or rejects. */
@@ -54,7 +56,14 @@ export async function requestLoop(
 ): Promise<LoopResult> {
   let stopped = false;
   void stop.then(() => stopped = true, () => stopped = true);
-  const result: LoopResult = { ok: 0, failed: 0, longestGapMs: 0, bodies: [], errors: [] };
+  const result: LoopResult = {
+    ok: 0,
+    failed: 0,
+    longestGapMs: 0,
+    bodies: [],
+    errors: [],
+    errorsAt: [],
+  };
   const start = performance.now();
   let lastOk = start;
   while (!stopped && performance.now() - start < maxMs) {
@@ -67,6 +76,8 @@ export async function requestLoop(
       fold(result.bodies, "body", body.replace(/ count \d+$/, ""));
     } catch (error) {
       result.failed++;
+      const at = Math.round(performance.now() - start);
+      result.errorsAt.push({ at, after: result.bodies.at(-1)?.body ?? "" });
       fold(result.errors, "error", (error as { code?: string }).code ?? String(error));
     }
   }

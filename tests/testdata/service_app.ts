@@ -7,11 +7,17 @@
 // its last count and ends, as stop() ends it.
 import process from "node:process";
 import { createServer } from "node:http";
+import { Server } from "node:net";
 import { pathToFileURL } from "node:url";
 import * as sam from "../../mod.ts";
 
-sam.initialize(Number(process.env.SAM_INTERVAL ?? 500), sam.RecoveryPolicy.RESTART, {
-  log: true,
+sam.initialize(Number(process.env.SAM_INTERVAL ?? 250), sam.RecoveryPolicy.RESTART, {
+  // The supervisor's reload events, in line with the instances' output.
+  onEvent(event) {
+    if (event.type !== "reload") return;
+    const d = (event as CustomEvent).detail;
+    console.log(`reload ${d.outcome} ${d.id}${d.reason ? ` ${d.reason} ${d.code}` : ""}`);
+  },
 });
 const iid = await sam.register();
 const versionModule = process.env.SAM_VERSION_MODULE;
@@ -95,11 +101,16 @@ if (kind === "deno") {
     server.once("error", reject);
     server.listen({ port, host: "127.0.0.1", reusePort }, resolve);
   });
-  close = () => new Promise((resolve) => server.close(() => resolve()));
+  // net.Server's close(): the listener stops, while a connection it accepted a moment ago,
+  // whose request is still on its way, is served (http.Server's close() would end it as idle).
+  close = () => new Promise((resolve) => Server.prototype.close.call(server, () => resolve()));
 }
 
 sam.addSignalListener("SIGTERM", async () => {
   await close();
+  // A moment for what the listener accepted just before it closed: on Deno neither
+  // Deno.serve's shutdown() nor node:http waits for a request still on its way.
+  await new Promise((resolve) => setTimeout(resolve, 100));
   sam.dataStore(record(++count));
   console.log(`instance ${iid} left at ${count}`);
   process.exit(0);
