@@ -5,7 +5,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import process from "node:process";
 import { runtime } from "../_runtime.ts";
 import { command, runApp } from "./_helpers.ts";
 import type { LoopResult } from "./_service_client.ts";
