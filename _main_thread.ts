@@ -6,6 +6,7 @@ import type { DataRegion } from "./_region.ts";
 import type { ClusterLinks } from "./_cluster.ts";
 import type { SuperviseOptions } from "./options.ts";
 import { _openSupervisor } from "./supervisor.ts";
+import { systemdNotifier } from "./systemd/notifier.ts";
 
 /**
  * Supervises `module` from this main thread and ends the process with the exit code of
@@ -28,12 +29,21 @@ export function superviseMainThread(
     mainThread: true,
     cluster,
   });
+  // Under systemd (Type=notify): ready, reloading, stopping, the status and the watchdog.
+  const notifier = systemdNotifier();
+  if (notifier !== null) {
+    const types = ["status", "reload"] as const;
+    for (const type of types) {
+      supervisor.addEventListener(type, (e) => notifier.event(type, e.detail as never));
+    }
+  }
   // SIGINT or SIGTERM to the process stops supervision the graceful way; the process then
   // exits as a shell reports a signalled process.
   let signalled = 0;
   for (const name of ["SIGINT", "SIGTERM"]) {
     runtime.addProcessSignalListener(name, () => {
       signalled ||= signalNumber(name);
+      notifier?.stopping(name);
       void supervisor.stop();
     });
   }
@@ -42,5 +52,10 @@ export function superviseMainThread(
   if (reloadSignal !== null) {
     runtime.addProcessSignalListener(reloadSignal, () => void supervisor.reload());
   }
-  void supervisor.done.then((end) => runtime.exit(signalled ? 128 + signalled : end.code));
+  void supervisor.done.then(async (end) => {
+    notifier?.ended(end);
+    await notifier?.channel.flushed();
+    notifier?.channel.close();
+    runtime.exit(signalled ? 128 + signalled : end.code);
+  });
 }

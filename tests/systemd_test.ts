@@ -1,0 +1,120 @@
+// sam as a systemd service (Type=notify, NotifyAccess=main), against a real systemd 252 run as
+// PID 1 of namespaces the test makes and removes (tests/_systemd.ts): ready, reloading then
+// ready, status, the watchdog and stopping, read message by message from systemd's own log.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { runtime } from "../_runtime.ts";
+import { bootSystemd, type Systemd, systemdUnavailable } from "./_systemd.ts";
+import { fixture } from "./_helpers.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const UNIT = "sam-svc.service";
+
+/** The command lines to try per runtime, with the notify channel each one uses. */
+function variants(): { channel: string; argv: string[] }[] {
+  const app = fixture("systemd_app.ts");
+  const exec = process.execPath;
+  if (runtime.name === "deno") {
+    return [
+      { channel: "libc", argv: [exec, ...runtime.scriptArgs(app)] },
+      {
+        channel: "deno-datagram",
+        argv: [
+          exec,
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-net",
+          "--allow-env",
+          "--unstable-net",
+          app,
+        ],
+      },
+    ];
+  }
+  if (runtime.name === "bun") {
+    return [{ channel: "libc", argv: [exec, ...runtime.scriptArgs(app)] }];
+  }
+  return [{ channel: "systemd-notify", argv: [exec, ...runtime.scriptArgs(app)] }];
+}
+
+function unit(argv: string[], dir: string): string {
+  const quoted = argv.map((a) => `"${a}"`).join(" ");
+  return `[Unit]
+Description=sam under systemd
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart=${quoted}
+ExecReload=/bin/sh -c "kill -HUP $MAINPID && sleep 1"
+WatchdogSec=2
+TimeoutStartSec=20
+Restart=on-failure
+SuccessExitStatus=143
+FileDescriptorStoreMax=4
+WorkingDirectory=${ROOT}
+Environment=HOME=${process.env.HOME ?? "/root"} NO_COLOR=1
+StandardOutput=append:${dir}/out.log
+StandardError=append:${dir}/out.log
+`;
+}
+
+/** The notify messages systemd got from `pid`, in order, each as "A=1, B=2". */
+function notifications(sd: Systemd, pid: string): string[] {
+  const prefix = `${UNIT}: Got notification message from PID ${pid} (`;
+  return sd.log().split(/\r?\n/).flatMap((line) => {
+    const at = line.indexOf(prefix);
+    return at < 0 ? [] : [line.slice(at + prefix.length, line.lastIndexOf(")"))];
+  });
+}
+
+const why = systemdUnavailable();
+
+for (const { channel, argv } of variants()) {
+  test(`under a real systemd, sam (${channel}) reports ready, reloading then ready, its status and stopping, and feeds the watchdog`, async (t) => {
+    if (why !== null) return t.skip(`a real systemd cannot run here: ${why}`);
+    const dir = mkdtempSync(join(tmpdir(), "sam-unit-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    await using sd = await bootSystemd({ [UNIT]: unit(argv, dir) });
+    const started = sd.systemctl("start", UNIT);
+    const output = () => readFileSync(join(dir, "out.log"), "utf8");
+    assert.equal(started.code, 0, started.stderr + output());
+    const first = sd.show(UNIT, ["ActiveState", "StatusText", "MainPID"]);
+    assert.equal(first.ActiveState, "active");
+    assert.equal(first.StatusText, "instance 1 running");
+    const reloaded = sd.systemctl("reload", UNIT);
+    assert.equal(reloaded.code, 0, reloaded.stderr);
+    // systemctl reload returned once sam's READY=1 followed its RELOADING=1.
+    assert.equal(sd.show(UNIT, ["StatusText"]).StatusText, "instance 2 running (reloaded)");
+    // Past WatchdogSec, still the same process: the watchdog was fed.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const fed = sd.show(UNIT, ["ActiveState", "NRestarts", "MainPID"]);
+    assert.deepEqual([fed.ActiveState, fed.NRestarts, fed.MainPID], ["active", "0", first.MainPID]);
+    const stopped = sd.systemctl("stop", UNIT);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const end = sd.show(UNIT, ["ActiveState", "Result"]);
+    assert.deepEqual([end.ActiveState, end.Result], ["inactive", "success"]);
+    const messages = notifications(sd, first.MainPID);
+    const watchdog = messages.filter((m) => m === "WATCHDOG=1").length;
+    assert.ok(watchdog >= 2, messages.join("\n"));
+    assert.deepEqual(
+      messages.filter((m) => m !== "WATCHDOG=1").map((m) =>
+        m.replace(/MONOTONIC_USEC=\d+/, "MONOTONIC_USEC=N")
+      ),
+      [
+        "STATUS=instance 1 stopped",
+        "READY=1, STATUS=instance 1 running",
+        "RELOADING=1, MONOTONIC_USEC=N, STATUS=reloading: instance 2 starts beside instance 1",
+        "READY=1, STATUS=instance 2 running (reloaded)",
+        "STOPPING=1, STATUS=stopping (SIGTERM)",
+        "STATUS=ended (stopped), code 0",
+      ],
+      sd.log().split(/\r?\n/).filter((l) => /notif|sam-svc/i.test(l)).slice(-40).join("\n"),
+    );
+  });
+}
