@@ -22,7 +22,7 @@ import {
 } from "./notify_policy.ts";
 
 /** What systemd tells a service about its notify socket and watchdog. */
-const SYSTEMD_VARIABLES = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] as const;
+export const SYSTEMD_VARIABLES = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] as const;
 
 /** The channels, best first: libc passes descriptors, the command forks a process each time. */
 export const CHANNELS: readonly ChannelBackend[] = [

@@ -107,6 +107,8 @@ for (const { channel, argv } of variants()) {
         m.replace(/MONOTONIC_USEC=\d+/, "MONOTONIC_USEC=N")
       ),
       [
+        // The stored data's memfd, where a descriptor can be passed.
+        ...(channel === "libc" ? ["FDSTORE=1, FDNAME=sam-data"] : []),
         "STATUS=instance 1 stopped",
         "READY=1, STATUS=instance 1 running",
         "RELOADING=1, MONOTONIC_USEC=N, STATUS=reloading: instance 2 starts beside instance 1",
@@ -118,3 +120,61 @@ for (const { channel, argv } of variants()) {
     );
   });
 }
+
+/** Resolves with the first line of `file` that `want` accepts, looked at every 50 ms. */
+async function lineOf(
+  file: string,
+  want: (line: string) => boolean,
+  what: string,
+): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      // Not written yet.
+    }
+    const found = text.split("\n").find(want);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: not in ${file} after 20 s`);
+}
+
+const restoredBy = (pid: string) => (l: string) =>
+  l.startsWith("instance 1 pid ") && !l.includes(`pid ${pid} `);
+
+test("under a real systemd, the stored data outlives the process in systemd's fd store: instance 1 of the next process restores it after systemctl restart and after a SIGKILL", async (t) => {
+  if (why !== null) return t.skip(`a real systemd cannot run here: ${why}`);
+  const variant = variants().find((v) => v.channel === "libc");
+  if (variant === undefined) return t.skip("Node cannot pass a descriptor (no FFI): no fd store");
+  const dir = mkdtempSync(join(tmpdir(), "sam-unit-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const log = join(dir, "out.log");
+  await using sd = await bootSystemd({ [UNIT]: unit(variant.argv, dir) });
+  assert.equal(sd.systemctl("start", UNIT).code, 0, readFileSync(log, "utf8"));
+  const first = await lineOf(log, (l) => l.startsWith("instance 1 pid "), "instance 1");
+  assert.match(first, /restored 0$/);
+  const pid1 = first.split(" ")[3];
+  // Some stores later (every 20 ms), a restart: a new process.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(sd.systemctl("restart", UNIT).code, 0);
+  const second = await lineOf(log, restoredBy(pid1), "instance 1 of the next process");
+  const restored = Number(second.split(" ").at(-1));
+  assert.ok(restored > 0, second);
+  const left = Number(
+    (await lineOf(log, (l) => l.startsWith("instance 1 left at"), "the end")).split(" ").at(-1),
+  );
+  assert.equal(restored, left, "the last store, made at its warning, is what came back");
+  // Killed outright: Restart=on-failure starts the next process, which restores a whole value.
+  const pid2 = second.split(" ")[3];
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(sd.systemctl("kill", "-s", "KILL", UNIT).code, 0);
+  const third = await lineOf(
+    log,
+    (l) => restoredBy(pid1)(l) && restoredBy(pid2)(l),
+    "after the kill",
+  );
+  assert.ok(Number(third.split(" ").at(-1)) >= restored, third);
+  assert.equal(sd.show(UNIT, ["NRestarts"]).NRestarts, "1");
+});
