@@ -10,6 +10,7 @@ const BUN = ["npx", "-y", "bun@1.4.5"];
 const NODE = ["npx", "-y", "node@24"];
 const RUNTIME_TIMEOUT_MS = 50_000;
 const LIBSAM_TIMEOUT_MS = 20_000;
+const SERVICE_TIMEOUT_MS = 120_000;
 /** The anchor: corosync's own libsam timed the same way, in ../shared/anchors beside the repository. */
 const LIBSAM_SOURCE = Deno.env.get("LIBSAM_BENCH_C") ??
   join(ROOT, "..", "shared", "anchors", "libsam_bench.c");
@@ -83,7 +84,11 @@ function withoutDeliberateCrashes(stderr: string): string {
   return kept.join("\n").trim();
 }
 
-async function benchRuntime(name: string, cmd: string[]): Promise<Figures | null> {
+async function benchRuntime(
+  name: string,
+  cmd: string[],
+  service: string[],
+): Promise<Figures | null> {
   console.error(`bench: ${name}: ${cmd.join(" ")}`);
   const out = await run(cmd, RUNTIME_TIMEOUT_MS);
   if (out === null) {
@@ -102,7 +107,21 @@ async function benchRuntime(name: string, cmd: string[]): Promise<Figures | null
     failed = true;
     return null;
   }
+  Object.assign(figures!, await benchService(name, service));
   console.log(JSON.stringify(figures));
+  return figures;
+}
+
+/** service_bench.ts's fields for the runtime; none (with the reason on stderr) when it fails. */
+async function benchService(name: string, cmd: string[]): Promise<Figures> {
+  console.error(`bench: ${name}: ${cmd.join(" ")}`);
+  const out = await run(cmd, SERVICE_TIMEOUT_MS);
+  const figures = out === null ? null : lastJson(out.stdout);
+  if (out === null || out.code !== 0 || out.timedOut || figures === null) {
+    console.error(`bench: ${name}: the service bench failed: ${out?.stderr.trim() ?? "not run"}`);
+    failed = true;
+    return {};
+  }
   return figures;
 }
 
@@ -150,9 +169,20 @@ function ratios(ours: Figures, libsam: Figures): Record<string, number> {
 
 const started = performance.now();
 const results: Record<string, Figures | null> = {
-  deno: await benchRuntime("deno", [Deno.execPath(), "run", "-A", "bench/sam_bench.ts"]),
-  bun: await benchRuntime("bun", [...BUN, "bench/sam_bench.ts"]),
-  node: await benchRuntime("node", [...NODE, "bench/sam_bench.ts"]),
+  deno: await benchRuntime("deno", [Deno.execPath(), "run", "-A", "bench/sam_bench.ts"], [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "bench/service_bench.ts",
+  ]),
+  bun: await benchRuntime("bun", [...BUN, "bench/sam_bench.ts"], [
+    ...BUN,
+    "bench/service_bench.ts",
+  ]),
+  node: await benchRuntime("node", [...NODE, "bench/sam_bench.ts"], [
+    ...NODE,
+    "bench/service_bench.ts",
+  ]),
 };
 const libsam = await benchLibsam();
 if (libsam !== null) {
