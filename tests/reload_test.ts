@@ -214,3 +214,18 @@ if (code !== ${CsError.CS_ERR_TRY_AGAIN} || !seenBefore.startsWith("v1 1")) proc
   assert.deepEqual(await supervisor.reload(), { reloaded: true, id: 2, replaced: 1 });
   await reloaded;
 });
+
+test("supervise() rejects a bad reloadSignal or reloadTimeout with CS_ERR_INVALID_PARAM", () => {
+  const app = new URL("./testdata/crash_app.ts", import.meta.url);
+  const base = { timeInterval: 100, recoveryPolicy: RecoveryPolicy.RESTART };
+  for (const reloadSignal of ["SIGFOO", "SIGKILL", "SIGSTOP", "SIGTERM", 1, ""]) {
+    assert.throws(() => supervise(app, { ...base, reloadSignal: reloadSignal as string }), {
+      code: CsError.CS_ERR_INVALID_PARAM,
+    });
+  }
+  for (const reloadTimeout of [-1, NaN, 1.5, 2 ** 31]) {
+    assert.throws(() => supervise(app, { ...base, reloadTimeout }), {
+      code: CsError.CS_ERR_INVALID_PARAM,
+    });
+  }
+});
