@@ -579,8 +579,8 @@ export class Engine implements InstanceOwner {
 
   /**
    * Starts the next instance once the sockets the ended one opened are closed, or those still
-   * open after its Worker exited do not listen: a service on a fixed port must not meet its
-   * predecessor's socket. Where /proc cannot be read, once its Worker exited.
+   * open do not listen: a service on a fixed port must not meet its predecessor's socket.
+   * Where /proc cannot be read, once its Worker exited.
    */
   #afterRelease(release: Release, since: number, listening: Set<number> | null): void {
     const s = this.#supervision;
@@ -600,16 +600,8 @@ export class Engine implements InstanceOwner {
       }, () => {});
     }
     const open = socketsOfThisProcess() ?? new Set<number>();
-    const exited = inst.exitCode !== null;
-    const step = releaseStep({ left, open, exited, listening, waitedMs: waited });
+    const step = releaseStep({ left, open, listening, waitedMs: waited });
     switch (step.action) {
-      case "wait-exit":
-        this.#to({ state: "releasing", timer: undefined });
-        return inst.afterExit(
-          Math.max(0, RELEASE_LIMIT_MS - waited),
-          () => again(listening),
-          () => {},
-        );
       case "read-listening":
         // Unreadable tables: every socket still open counts as listening.
         return this.#afterRelease(release, since, listeningSockets() ?? left);

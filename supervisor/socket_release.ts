@@ -4,9 +4,10 @@
 // socket. Pure functions of what /proc showed; the engine reads it and keeps the clock.
 //
 // Reading the descriptors is cheap and goes on every recovery's path; reading the TCP tables
-// (to tell a listening socket from a connection) is not (a busy service leaves thousands of
-// closed connections there), so it is read at most once per recovery, and only when sockets
-// the instance opened are still open after its Worker exited.
+// (to tell a listening socket from others) is not (a busy service leaves thousands of closed
+// connections there), so it is read at most once per recovery, and only when sockets the
+// instance opened are still open: then only the listening ones are waited for, by their
+// descriptors (a runtime's own sockets, such as those of a new Worker, hold nothing up).
 
 /** Longest the next instance waits for them: past it, it starts and a line says so. */
 export const RELEASE_LIMIT_MS = 2000;
@@ -29,8 +30,6 @@ export interface ReleaseFacts {
   left: ReadonlySet<number>;
   /** The process's sockets now. */
   open: ReadonlySet<number>;
-  /** Its Worker has exited. */
-  exited: boolean;
   /** The listening sockets, once read; null before. */
   listening: ReadonlySet<number> | null;
   /** How long the next instance has waited so far (ms). */
@@ -42,15 +41,13 @@ export interface ReleaseFacts {
 /** What to do next. */
 export type ReleaseStep =
   | { action: "start" }
-  | { action: "wait-exit" }
   | { action: "read-listening" }
   | { action: "wait"; ms: number }
   | { action: "give-up"; open: number };
 
 /**
  * Whether the next instance can start: once none of the sockets the ended instance opened is
- * open; or, after its Worker exited, once none of those still open listens (connections of
- * the supervisor's own, opened meanwhile, do not hold it up); or at the limit.
+ * open, or none of those still open listens; at the limit in any case.
  */
 export function releaseStep(facts: ReleaseFacts): ReleaseStep {
   const limit = facts.limitMs ?? RELEASE_LIMIT_MS;
@@ -61,8 +58,7 @@ export function releaseStep(facts: ReleaseFacts): ReleaseStep {
     held++;
   }
   if (held === 0) return { action: "start" };
-  if (facts.waitedMs >= limit) return { action: "give-up", open: held };
-  if (!facts.exited) return { action: "wait-exit" };
   if (facts.listening === null) return { action: "read-listening" };
+  if (facts.waitedMs >= limit) return { action: "give-up", open: held };
   return { action: "wait", ms: RELEASE_POLL_MS };
 }

@@ -47,22 +47,22 @@ test("socketsLeft() keeps the sockets held at the end and not at the activation"
   assert.deepEqual(socketsLeft(new Set([1, 2]), new Set([1])), new Set());
 });
 
-test("releaseStep() starts once the sockets are closed, waits for the Worker's exit, then only for listening ones, and gives up at the limit", () => {
+test("releaseStep() starts once the sockets are closed or none of them listens, waits for listening ones, and gives up at the limit", () => {
   const left = new Set([7, 8]);
-  const base = { left, open: new Set([1, 7, 8]), exited: false, listening: null, waitedMs: 0 };
-  assert.deepEqual(releaseStep(base), { action: "wait-exit" });
+  const base = { left, open: new Set([1, 7, 8]), listening: null, waitedMs: 0 };
+  assert.deepEqual(releaseStep(base), { action: "read-listening" });
   assert.deepEqual(releaseStep({ ...base, open: new Set([1]) }), { action: "start" });
-  assert.deepEqual(releaseStep({ ...base, exited: true }), { action: "read-listening" });
   const listening = new Set([1, 8]);
-  assert.deepEqual(releaseStep({ ...base, exited: true, listening }).action, "wait");
-  assert.deepEqual(releaseStep({ ...base, exited: true, listening: new Set([1]) }), {
+  assert.deepEqual(releaseStep({ ...base, listening }).action, "wait");
+  assert.deepEqual(releaseStep({ ...base, listening: new Set([1]) }), { action: "start" });
+  assert.deepEqual(releaseStep({ ...base, listening, open: new Set([1, 7]) }), {
     action: "start",
   });
-  assert.deepEqual(releaseStep({ ...base, waitedMs: RELEASE_LIMIT_MS }), {
+  assert.deepEqual(releaseStep({ ...base, listening, waitedMs: RELEASE_LIMIT_MS }), {
     action: "give-up",
-    open: 2,
+    open: 1,
   });
-  assert.deepEqual(releaseStep({ ...base, exited: true, listening, waitedMs: 60, limitMs: 50 }), {
+  assert.deepEqual(releaseStep({ ...base, listening, waitedMs: 60, limitMs: 50 }), {
     action: "give-up",
     open: 1,
   });
