@@ -1,7 +1,7 @@
 // The supervisor's engine: the lifecycle of supervision, one state value written by one
 // method, and the one entry every end of an instance goes through. What to do comes from the
-// pure functions of _recovery.ts; timing, the standby, the record, quorum and the hand-over
-// each have a file of their own.
+// pure functions of _recovery.ts, supervisor/reload.ts and supervisor/socket_release.ts;
+// timing, the standby, the record, quorum and the hand-over each have a file of their own.
 import { monotonicNs } from "./_clock.ts";
 import type { HandOverStrategy } from "./_handover.ts";
 import { HealthTimer } from "./_health.ts";
@@ -41,13 +41,6 @@ import {
   type ReloadResult,
 } from "./supervisor/reload.ts";
 import { RELEASE_LIMIT_MS, releaseStep, socketsLeft } from "./supervisor/socket_release.ts";
-
-/** What an ended instance may still hold, for the next instance to wait for. */
-interface Release {
-  inst: Instance;
-  /** The sockets it opened (null where /proc/self/fd cannot be read). */
-  left: Set<number> | null;
-}
 import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "./events.ts";
 import type { QuorumSource, SuperviseOptions } from "./options.ts";
 import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
@@ -73,11 +66,18 @@ type Cause =
   | "reload"
   | "reload-timeout";
 
+/** What an ended instance may still hold, for the next instance to wait for. */
+interface Release {
+  inst: Instance;
+  /** The sockets it opened (null where /proc/self/fd cannot be read). */
+  left: Set<number> | null;
+}
+
 /** A reload under way: the new instance beside the serving one. */
 interface Reload {
   /** The reload's instance, from the program's files as they are now. */
   inst: Instance;
-  /** The listening sockets when it was activated. */
+  /** The process's sockets when it was activated (null: unknown). */
   sockets: Set<number> | null;
   /** It called start(): the serving instance has its warning. */
   started: boolean;
@@ -432,9 +432,9 @@ export class Engine implements InstanceOwner {
       }
       this.#lastCode = code;
       this.#warnSignal = inst.warnSignal(this.#warnSignal);
-      // The next instance gets memory this one never saw; a broken header cannot be trusted.
       // The sockets it opened, read before anything is given to the next instance.
       const left = this.#socketsLeftBy();
+      // The next instance gets memory this one never saw; a broken header cannot be trusted.
       const corrupt = !region.rehome(this.#lastId);
       if (corrupt) emit("corrupt", { id });
       emit("exit", { id, code });
