@@ -56,6 +56,7 @@ WatchdogSec=2
 TimeoutStartSec=20
 Restart=on-failure
 SuccessExitStatus=143
+KillMode=mixed
 FileDescriptorStoreMax=4
 WorkingDirectory=${ROOT}
 Environment=HOME=${process.env.HOME ?? "/root"} NO_COLOR=1
