@@ -97,16 +97,23 @@ async function stored(supervisor: Supervisor, prefix: string): Promise<string> {
   return text(supervisor.data());
 }
 
-test("Supervisor.reload() runs the program's new files beside the serving instance, which ends at the new one's start(); the new one then holds its last store", async () => {
+test("Supervisor.reload() runs the program's new files beside the serving instance, which ends at the new one's start(); the new one then holds its last store, and the record follows the serving instance", async () => {
   using app = fixture(program("v1"));
   await using supervisor = supervise(pathToFileURL(app.path), {
     timeInterval: 300,
-    recoveryPolicy: RecoveryPolicy.RESTART,
+    recoveryPolicy: RecoveryPolicy.RESTART | RecoveryPolicy.CMAP,
+    corosyncRecord: "off",
   });
   const seen = events(supervisor);
   await running(supervisor, 1);
   app.write(program("v2"));
+  const records: string[] = [];
+  supervisor.addEventListener("status", (e) => {
+    records.push(`${e.detail.status.instanceId} ${e.detail.status.state}`);
+  });
   const result = await supervisor.reload();
+  // libsam's record says running throughout: the serving instance's, then the new one's.
+  assert.deepEqual(records, ["2 running"]);
   assert.deepEqual(result, { reloaded: true, id: 2, replaced: 1 });
   assert.deepEqual(seen, [
     "instance 1",

@@ -43,7 +43,7 @@ function variants(): { channel: string; argv: string[] }[] {
   return [{ channel: "systemd-notify", argv: [exec, ...runtime.scriptArgs(app)] }];
 }
 
-function unit(argv: string[], dir: string): string {
+function unit(argv: string[], dir: string, env = ""): string {
   const quoted = argv.map((a) => `"${a}"`).join(" ");
   return `[Unit]
 Description=sam under systemd
@@ -59,7 +59,7 @@ SuccessExitStatus=143
 KillMode=mixed
 FileDescriptorStoreMax=4
 WorkingDirectory=${ROOT}
-Environment=HOME=${process.env.HOME ?? "/root"} NO_COLOR=1
+Environment=HOME=${process.env.HOME ?? "/root"} NO_COLOR=1 ${env}
 StandardOutput=append:${dir}/out.log
 StandardError=append:${dir}/out.log
 `;
@@ -178,4 +178,24 @@ test("under a real systemd, the stored data outlives the process in systemd's fd
   );
   assert.ok(Number(third.split(" ").at(-1)) >= restored, third);
   assert.equal(sd.show(UNIT, ["NRestarts"]).NRestarts, "1");
+});
+
+test("under a real systemd, a supervisor that hangs stops feeding the watchdog: systemd kills it and starts the service again, whose instance 1 restores the stored data", async (t) => {
+  if (why !== null) return t.skip(`a real systemd cannot run here: ${why}`);
+  const dir = mkdtempSync(join(tmpdir(), "sam-unit-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const log = join(dir, "out.log");
+  const variant = variants()[0];
+  const env = `SAM_HANG_ONCE=${join(dir, "hung")}`;
+  await using sd = await bootSystemd({ [UNIT]: unit(variant.argv, dir, env) });
+  assert.equal(sd.systemctl("start", UNIT).code, 0, readFileSync(log, "utf8"));
+  const first = await lineOf(log, (l) => l.startsWith("instance 1 pid "), "instance 1");
+  const pid1 = first.split(" ")[3];
+  const second = await lineOf(log, restoredBy(pid1), "the process after the watchdog");
+  assert.match(sd.log(), /sam-svc\.service: Watchdog timeout/);
+  assert.equal(sd.show(UNIT, ["NRestarts"]).NRestarts, "1");
+  if (variant.channel === "libc") {
+    // The count went on where the hung process had copied it to systemd's fd store.
+    assert.ok(Number(second.split(" ").at(-1)) > 0, second);
+  }
 });
