@@ -1,9 +1,7 @@
-// The listening TCP sockets of this process, from /proc: what a terminated instance may still
-// hold while its runtime tears its Worker down. Linux only; null where /proc cannot be read
-// (Deno refuses /proc to its file API without --allow-all: then libc reads the socket tables
-// when FFI is permitted, and the descriptors are not looked at).
+// The sockets of this process and the listening TCP sockets, from /proc: what a terminated
+// instance may still hold while its runtime tears its Worker down. Linux only; null where /proc
+// cannot be read (Deno refuses /proc to its file API without --allow-all).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { readProcThroughLibc } from "../_exec_in_place.ts";
 
 /** TCP state LISTEN in /proc/net/tcp. */
 const LISTEN = "0A";
@@ -13,9 +11,7 @@ function readTable(path: string): string | null {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return ""; // no IPv6
-    const text = readProcThroughLibc(path);
-    return text === "gone" ? "" : text;
+    return (error as { code?: string }).code === "ENOENT" ? "" : null; // "": no IPv6
   }
 }
 
