@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -37,6 +38,11 @@ function installedProject(dir: string): void {
   mkdirSync(sam, { recursive: true });
   for (const file of readdirSync(REPO).filter((f) => f.endsWith(".ts"))) {
     copyFileSync(join(REPO, file), join(sam, file));
+  }
+  // And the folders the package publishes (deno.json's publish.include).
+  const config = JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8"));
+  for (const folder of (config.publish.include as string[]).filter((f) => f.endsWith("/"))) {
+    cpSync(join(REPO, folder), join(sam, folder), { recursive: true });
   }
   const exports = { ".": "./mod.ts", "./worker_shim": "./worker_shim.ts" };
   writeFileSync(
