@@ -50,9 +50,11 @@ export function runApp(
   onLine?: (line: string, child: ChildProcess) => void,
   onSpawn?: (child: ChildProcess) => void,
   argv: string[] = command(name),
+  cwd?: string,
 ): Promise<AppResult> {
   const [executable, ...args] = argv;
   const child = spawn(executable, args, {
+    cwd,
     env: fixtureEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -97,6 +99,7 @@ export function startApp(
   env: Record<string, string> = {},
   timeoutMs = 60_000,
   argv: string[] = command(name),
+  cwd?: string,
 ): RunningApp {
   const seen: string[] = [];
   const waiting = new Set<{ want: (line: string) => boolean; resolve: (l: string) => void }>();
@@ -117,6 +120,7 @@ export function startApp(
     },
     (c) => child = c,
     argv,
+    cwd,
   );
   return {
     get child() {
