@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { ReopeningQuorum } from "./_cluster.ts";
-import type { QuorumWakeMode } from "./_corosync_quorum.ts";
+import { ReopeningQuorum } from "./corosync/connect.ts";
+import type { QuorumWakeMode } from "./corosync/quorum.ts";
 import type { QuorumSource } from "./options.ts";
 
 /** How a corosync quorum source learns of news without blocking the event loop. */

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { acting, api, IN_USE, requireState } from "./_api_state.ts";
-import { type InstanceContext, instanceContext } from "./_context.ts";
-import { INST_REPLAY_READ, SUPERVISOR_HOLDER } from "./_layout.ts";
-import { describe, type StorableData, toBytes } from "./_bytes.ts";
+import { acting, api, IN_USE, requireState } from "./instance/handle.ts";
+import { type InstanceContext, instanceContext } from "./instance/context.ts";
+import { INST_REPLAY_READ, SUPERVISOR_HOLDER } from "./shared_memory/layout.ts";
+import { describe, type StorableData, toBytes } from "./shared_memory/bytes.ts";
 import { CsError, SamError } from "./errors.ts";
 
 /**

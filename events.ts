@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RecordState } from "./_record.ts";
+import type { RecordState } from "./supervisor/record.ts";
 
 /** libsam's state values, as published in its cmap record. */
 export type SupervisorState = RecordState;

@@ -17,9 +17,9 @@ import {
   REGISTERED_OR_STARTED,
   requireState,
   State,
-} from "./_api_state.ts";
-import { instanceContext } from "./_context.ts";
-import { hcBlock, startHealthChecks, stopHealthChecks } from "./_instance_side.ts";
+} from "./instance/handle.ts";
+import { instanceContext } from "./instance/context.ts";
+import { hcBlock, startHealthChecks, stopHealthChecks } from "./instance/health_checks.ts";
 import {
   FLAG_MARK_FAILED,
   INST_FLAGS,
@@ -27,19 +27,19 @@ import {
   INST_REGISTERED,
   INST_WARN_SIGNAL,
   PRERUN_AT_REGISTER,
-} from "./_layout.ts";
-import { publishChange, sendHealthCheck } from "./_protocol.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./_region.ts";
-import { describe } from "./_bytes.ts";
-import { runtime } from "./_runtime.ts";
-import { signalNumber, SIGTERM } from "./_signals.ts";
-import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
-import { connectCluster, needsCorosync } from "./_cluster.ts";
+} from "./shared_memory/layout.ts";
+import { publishChange, sendHealthCheck } from "./shared_memory/protocol.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./shared_memory/region.ts";
+import { describe } from "./shared_memory/bytes.ts";
+import { runtime } from "./platform/runtime.ts";
+import { signalNumber, SIGTERM } from "./shared_memory/signals.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./shared_memory/validate.ts";
+import { connectCluster, needsCorosync } from "./corosync/connect.ts";
 import { CsError, SamError } from "./errors.ts";
 import type { SamOptions } from "./options.ts";
 import { RecoveryPolicy } from "./policy.ts";
 
-export type { HealthCheckCallback } from "./_api_state.ts";
+export type { HealthCheckCallback } from "./instance/handle.ts";
 
 /**
  * Prepares sam (libsam's `sam_initialize`). Call it once, before {@linkcode register}.
@@ -139,7 +139,7 @@ export function register(): Promise<number> {
   const region = api.mainRegion!;
   const warnSignal = api.mainWarnSignal;
   // Loaded here only: an instance never loads the supervisor.
-  void import("./_main_thread.ts").then(({ superviseMainThread }) =>
+  void import("./supervisor/main_thread.ts").then(({ superviseMainThread }) =>
     superviseMainThread(module, options, region, warnSignal, api.cluster)
   );
   return new Promise<number>(() => {});

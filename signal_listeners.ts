@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { instanceContext } from "./_context.ts";
-import { INST_LISTENERS } from "./_layout.ts";
-import { describe } from "./_bytes.ts";
-import { runtime } from "./_runtime.ts";
-import { SIGKILL, signalNumber } from "./_signals.ts";
+import { instanceContext } from "./instance/context.ts";
+import { INST_LISTENERS } from "./shared_memory/layout.ts";
+import { describe } from "./shared_memory/bytes.ts";
+import { runtime } from "./platform/runtime.ts";
+import { SIGKILL, signalNumber } from "./shared_memory/signals.ts";
 import { CsError, SamError } from "./errors.ts";
 
 function listenableSignal(signal: unknown, fn: unknown): number {

@@ -5,15 +5,15 @@
  * @module
  */
 import process from "node:process";
-import { SUPERVISOR_HOLDER } from "./_layout.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./_region.ts";
-import { toBytes } from "./_bytes.ts";
-import { logLine, stderrLog } from "./_log.ts";
-import { signalNumber, SIGTERM } from "./_signals.ts";
-import type { Engine } from "./_engine.ts";
-import type { SupervisionSpec } from "./_supervision.ts";
-import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
-import { connectCluster } from "./_cluster.ts";
+import { SUPERVISOR_HOLDER } from "./shared_memory/layout.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./shared_memory/region.ts";
+import { toBytes } from "./shared_memory/bytes.ts";
+import { logLine, stderrLog } from "./supervisor/log.ts";
+import { signalNumber, SIGTERM } from "./shared_memory/signals.ts";
+import type { Engine } from "./supervisor/engine.ts";
+import type { SupervisionSpec } from "./supervisor/assembly.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./shared_memory/validate.ts";
+import { connectCluster } from "./corosync/connect.ts";
 import { CsError, SamError } from "./errors.ts";
 import type {
   SupervisorEnd,
@@ -57,7 +57,7 @@ export class Supervisor extends EventTarget {
     this.#spec = spec;
     // The engine is loaded here, never in an instance (which imports this module through
     // mod.ts); the first instance starts once it is, after the caller added its listeners.
-    this.done = import("./_supervision.ts").then(({ createEngine }) => {
+    this.done = import("./supervisor/assembly.ts").then(({ createEngine }) => {
       const engine = createEngine(spec, (type, detail) => this.#dispatch(type, detail));
       this.#engine = engine;
       if (this.#stopRequested) void engine.stop();

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { inspect } from "node:util";
-import { setInstanceContext } from "./_context.ts";
+import { setInstanceContext } from "./instance/context.ts";
 import {
   ACTIVATE_GO,
   ACTIVATE_LEAVE,
@@ -17,18 +17,18 @@ import {
   INST_ID,
   INST_PRERUN,
   PRERUN_FAILED,
-} from "./_layout.ts";
-import { holdOutput, type OutputHold } from "./_output_hold.ts";
+} from "./shared_memory/layout.ts";
+import { holdOutput, type OutputHold } from "./instance/output_hold.ts";
 import {
   _afterChange,
   announceEnd,
   type InstanceData,
   isSignalMessage,
   type ThreadMessage,
-} from "./_protocol.ts";
-import { DataRegion } from "./_region.ts";
-import { runtime } from "./_runtime.ts";
-import { signalNumber } from "./_signals.ts";
+} from "./shared_memory/protocol.ts";
+import { DataRegion } from "./shared_memory/region.ts";
+import { runtime } from "./platform/runtime.ts";
+import { signalNumber } from "./shared_memory/signals.ts";
 
 const data = workerData as InstanceData;
 const block = new Int32Array(data.block);
@@ -197,7 +197,7 @@ if (data.prerun) {
 } else {
   // A standby loads the library ahead and runs its first calls and its console once, so that
   // a recovery only imports the application.
-  Promise.all([import("./mod.ts"), import("./_warm_up.ts")]).then(([, { warmUp }]) => {
+  Promise.all([import("./mod.ts"), import("./instance/warm_up.ts")]).then(([, { warmUp }]) => {
     warmUp();
     runtime.warmUpOutput();
     awaitActivation();

@@ -4,7 +4,7 @@
 // Run as root: deno run --allow-all bench/corosync_bench.ts, or bun bench/corosync_bench.ts.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtime } from "../_runtime.ts";
+import { runtime } from "../platform/runtime.ts";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -12,9 +12,9 @@ function median(values: number[]): number {
 }
 
 async function inside(): Promise<void> {
-  const { monotonicNs } = await import("../_corosync.ts");
-  const { openCmap } = await import("../_cmap.ts");
-  const { CorosyncQuorum } = await import("../_corosync_quorum.ts");
+  const { monotonicNs } = await import("../corosync/libraries.ts");
+  const { openCmap } = await import("../corosync/cmap.ts");
+  const { CorosyncQuorum } = await import("../corosync/quorum.ts");
   const cmap = openCmap();
   const key = `resources.process.${process.pid}.last_updated`;
   const writes: number[] = [];
@@ -53,9 +53,9 @@ async function inside(): Promise<void> {
  * sam's own figures: one write of the record's last_updated through the cmap sink, and the
  * time from a quorum loss (expected_votes set through libcmap) to the instance's warning.
  */
-async function _samFigures(openCmap: typeof import("../_cmap.ts").openCmap) {
-  const { cmapSink } = await import("../_record_cmap.ts");
-  const { monotonicNs } = await import("../_corosync.ts");
+async function _samFigures(openCmap: typeof import("../corosync/cmap.ts").openCmap) {
+  const { cmapSink } = await import("../corosync/cmap_sink.ts");
+  const { monotonicNs } = await import("../corosync/libraries.ts");
   const sink = cmapSink(openCmap(), { quorum: false, prefix: `sam.bench.${process.pid}.` });
   const record = {
     recovery: "restart" as const,

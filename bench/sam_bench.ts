@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
-import { runtime } from "../_runtime.ts";
+import { runtime } from "../platform/runtime.ts";
 import type { ChainConfig, OpsConfig, RssConfig } from "./_instance_app.ts";
 import { writeBigApp } from "./_big_app.ts";
 

@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { runtime } from "../_runtime.ts";
-import { SIGNALS } from "../_signals.ts";
+import { runtime } from "../platform/runtime.ts";
+import { SIGNALS } from "../shared_memory/signals.ts";
 
 export interface AppResult {
   code: number | null;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monotonicNs } from "../_corosync.ts";
+import { monotonicNs } from "../corosync/libraries.ts";
 import { command } from "./_helpers.ts";
 import {
   buildLibsamSteps,

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monotonicNs } from "../_corosync.ts";
+import { monotonicNs } from "../corosync/libraries.ts";
 import { CsError } from "../errors.ts";
 import { command } from "./_helpers.ts";
 import {

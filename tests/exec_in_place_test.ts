@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runtime } from "../_runtime.ts";
+import { runtime } from "../platform/runtime.ts";
 import { command, fixture } from "./_helpers.ts";
 
 interface Run {

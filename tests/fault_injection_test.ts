@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { DataRegion } from "../_region.ts";
-import { runtime } from "../_runtime.ts";
-import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../_layout.ts";
+import { DataRegion } from "../shared_memory/region.ts";
+import { runtime } from "../platform/runtime.ts";
+import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../shared_memory/layout.ts";
 import { CsError } from "../errors.ts";
 import { label, pattern, random, randomSize } from "./testdata/rel_pattern.ts";
 import {

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runtime } from "../_runtime.ts";
+import { runtime } from "../platform/runtime.ts";
 import { command, fixture, runApp, startApp, within } from "./_helpers.ts";
 
 /** Whether this runtime leaves a terminated thread running, so that sam hands over. */

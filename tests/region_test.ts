@@ -1,8 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { DataRegion } from "../_region.ts";
-import { DATA_CONTROL, DATA_LENGTH_0, DATA_MAGIC, SUPERVISOR_HOLDER } from "../_layout.ts";
+import { DataRegion } from "../shared_memory/region.ts";
+import {
+  DATA_CONTROL,
+  DATA_LENGTH_0,
+  DATA_MAGIC,
+  SUPERVISOR_HOLDER,
+} from "../shared_memory/layout.ts";
 import { CsError } from "../errors.ts";
 
 const MiB = 1024 * 1024;

@@ -4,8 +4,8 @@
 // instance's warning can be printed ("warning <id> <ms>").
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { monotonicNs } from "../../_corosync.ts";
-import { openCmap } from "../../_cmap.ts";
+import { monotonicNs } from "../../corosync/libraries.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import { RecoveryPolicy, supervise } from "../../mod.ts";
 
 const quorum = process.env.SAM_QUORUM === "1" ? RecoveryPolicy.QUORUM : 0;

@@ -2,8 +2,8 @@
 // time: the test dumps cmap with corosync-cmapctl between steps ("next" on stdin).
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { monotonicNs } from "../../_corosync.ts";
-import { openCmap } from "../../_cmap.ts";
+import { monotonicNs } from "../../corosync/libraries.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import type { SamError } from "../../errors.ts";
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();

@@ -3,9 +3,9 @@
 // "close" closes everything and ends by itself (nothing else keeps it alive).
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { CorosyncQuorum } from "../../_corosync_quorum.ts";
-import { monotonicNs } from "../../_corosync.ts";
-import { openCmap } from "../../_cmap.ts";
+import { CorosyncQuorum } from "../../corosync/quorum.ts";
+import { monotonicNs } from "../../corosync/libraries.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 
 const quorum = CorosyncQuorum.open();
 const cmap = openCmap();

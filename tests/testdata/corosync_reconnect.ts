@@ -3,8 +3,8 @@
 // again, "close" ends.
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { CorosyncQuorum } from "../../_corosync_quorum.ts";
-import { openCmap } from "../../_cmap.ts";
+import { CorosyncQuorum } from "../../corosync/quorum.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import { SamError } from "../../errors.ts";
 
 const key = `resources.process.${process.pid}.state`;

@@ -6,8 +6,8 @@
 // middle of a store, and checks byte for byte that the next writer restores exactly the last
 // value that was published. Options come as JSON in REL_LANE; it prints its report as JSON.
 import process from "node:process";
-import { DataRegion } from "../../_region.ts";
-import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../../_layout.ts";
+import { DataRegion } from "../../shared_memory/region.ts";
+import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../../shared_memory/layout.ts";
 import { C, label, pattern, random, stampOf } from "./rel_pattern.ts";
 import { sameBytes, spawnWriter, type Writer, writerBuffers } from "./rel_writers.ts";
 

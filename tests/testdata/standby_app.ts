@@ -2,7 +2,7 @@
 // when its Worker started and its predecessor's crash time to the stored record,
 // runs a while (time for the supervisor to spawn a standby), then crashes. The third one ends.
 import * as sam from "../../mod.ts";
-import { runtime } from "../../_runtime.ts";
+import { runtime } from "../../platform/runtime.ts";
 
 interface Entry {
   /** When this instance's Worker started (epoch ms). */

@@ -1,0 +1,365 @@
+// Everything that differs between Deno, Bun and Node.js, behind one small interface. All three
+// implement node:worker_threads with real exit codes and idle exit, so instances run there.
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { readProcThroughLibc, threadIdThroughLibc } from "../handover/exec.ts";
+import * as nodeModule from "node:module";
+import { isMainThread } from "node:worker_threads";
+
+/** One look at a thread of this process. */
+export interface ThreadSample {
+  /** CPU time it has used, in ms (10 ms ticks). */
+  cpuMs: number;
+  /** Whether it was running (state R) at that look. */
+  running: boolean;
+}
+
+/** What sam needs from the runtime it runs on. */
+export interface Runtime {
+  /** "deno", "bun" or "node". */
+  readonly name: string;
+  /** The runtime's version, such as "2.9.6". */
+  readonly version: string;
+  /**
+   * Whether `Worker.terminate()` interrupts JavaScript that is running (a long `set()` of a
+   * store, a loop). Measured: Bun and Node do; Deno 2.9.6 never does, so there only the fence
+   * cuts a store off, and a busy loop spins on.
+   */
+  readonly terminateInterruptsCode: boolean;
+  /** Whether the runtime itself prints an instance's uncaught error to stderr. */
+  readonly printsWorkerErrors: boolean;
+  /** URL of the program's main module, if there is one. */
+  mainModule(): string | undefined;
+  /**
+   * What a Worker is started with to run `shim`, the URL of worker_shim next to the
+   * library's code: `shim` itself from a checkout or an npm install; a `data:` module that
+   * imports it where the library was loaded from a registry's https URLs (`jsr:` on Deno,
+   * whose Workers start only from `file:` or `data:`); the shim inside the bundle of a
+   * compiled program (`bun build --compile`), which moved the library's code but not the
+   * shim's URL.
+   */
+  workerEntry(shim: URL): URL | string;
+  /** Ends the process with `code`. */
+  exit(code: number): never;
+  /**
+   * Gives an instance the globals a Deno or Bun program expects (`self`, `self.close()`), and
+   * has the ways of exiting on purpose call `beforeExit(code)` where the process's `exit`
+   * event (which the shim also listens to) would come late or not at all.
+   */
+  prepareInstanceGlobals(beforeExit: (code: number) => void): void;
+  /**
+   * Runs the console once with its output going nowhere, so that an instance's first line
+   * does not pay for setting it up.
+   */
+  warmUpOutput(): void;
+  /** Linux thread id of the calling thread, or 0 where /proc cannot tell. */
+  threadId(): number;
+  /**
+   * One look at thread `tid` of this process: "gone" once it ended, "unknown" where /proc
+   * cannot be read (Deno without --allow-all or --allow-ffi).
+   */
+  threadSample(tid: number): ThreadSample | "gone" | "unknown";
+  /** The process's full command line (argv[0] first), to start it again; null if unknown. */
+  commandLine(): string[] | null;
+  /**
+   * Arguments after the runtime's executable that run `script` with all permissions and a
+   * `gc()` to call (Bun has `Bun.gc` anyway), as the tests start their fixture programs. Node
+   * needs nothing for TypeScript: it strips the types (the reason for its minimum version).
+   */
+  scriptArgs(script: string): string[];
+  /** Listens for a real process signal on the main thread. */
+  addProcessSignalListener(name: string, fn: () => void): void;
+  /** Stops listening for a real process signal. */
+  removeProcessSignalListener(name: string, fn: () => void): void;
+}
+
+interface DenoLike {
+  version: { deno: string };
+  mainModule: string;
+  exit(code?: number): never;
+}
+interface BunLike {
+  version: string;
+  main: string;
+}
+
+const g = globalThis as { Deno?: DenoLike; Bun?: BunLike; self?: unknown; close?: unknown };
+
+function hookProcessExit(beforeExit: (code: number) => void): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    beforeExit(Number(code ?? process.exitCode ?? 0) | 0);
+    return exit(code as number);
+  }) as typeof process.exit;
+}
+
+/**
+ * URL of sam's own module `name` (no extension) beside `base`, the `import.meta.url` of a sam
+ * module. JSR's npm-compatible package holds every module transpiled to `.js` and rewrites only
+ * import and export specifiers, so a URL written as a string must follow the importing
+ * module's own extension.
+ */
+export function ownModule(name: string, base: string): URL {
+  const extension = new URL(base).pathname.endsWith(".js") ? ".js" : ".ts";
+  return new URL(`./${name}${extension}`, base);
+}
+
+/** A Worker entry for `module`: a `data:` module importing it when it is not a file. */
+function fileOrDataEntry(module: URL): URL | string {
+  if (module.protocol === "file:") return module;
+  return `data:text/javascript,import ${encodeURIComponent(JSON.stringify(module.href))};`;
+}
+
+const common = {
+  workerEntry: fileOrDataEntry,
+  exit(code: number): never {
+    process.exit(code);
+  },
+  threadId(): number {
+    try {
+      const link = readlinkSync("/proc/thread-self");
+      const tid = parseInt(link.slice(link.lastIndexOf("/") + 1), 10);
+      return Number.isInteger(tid) && tid > 0 ? tid : 0;
+    } catch {
+      return threadIdThroughLibc();
+    }
+  },
+  threadSample(tid: number): ThreadSample | "gone" | "unknown" {
+    const path = `/proc/self/task/${tid}/stat`;
+    let text: string | "gone" | null;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      text = (error as { code?: string }).code === "ENOENT" ? "gone" : readProcThroughLibc(path);
+    }
+    if (text === null) return "unknown";
+    if (text === "gone") return "gone";
+    // Fields after the command name: state is 0, utime 11, stime 12, in clock ticks of 10 ms.
+    const fields = text.split(") ")[1].split(" ");
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, running: fields[0] === "R" };
+  },
+  commandLine(): string[] | null {
+    try {
+      const raw = readFileSync("/proc/self/cmdline", "utf8");
+      return raw.split("\0").filter((s, i, all) => i < all.length - 1 || s !== "");
+    } catch {
+      return null;
+    }
+  },
+  addProcessSignalListener(name: string, fn: () => void): void {
+    process.on(name as "SIGTERM", fn);
+  },
+  removeProcessSignalListener(name: string, fn: () => void): void {
+    process.off(name as "SIGTERM", fn);
+  },
+};
+
+function denoRuntime(deno: DenoLike): Runtime {
+  return {
+    ...common,
+    name: "deno",
+    version: deno.version.deno,
+    terminateInterruptsCode: false,
+    printsWorkerErrors: true,
+    scriptArgs: (script) => ["run", "--allow-all", "--v8-flags=--expose-gc", script],
+    mainModule: () => deno.mainModule,
+    prepareInstanceGlobals(beforeExit) {
+      hookProcessExit(beforeExit);
+      const exit = deno.exit;
+      deno.exit = (code = 0) => {
+        beforeExit(code);
+        return exit(code);
+      };
+      provideSelfClose();
+    },
+    warmUpOutput() {
+      // Deno's console prints through the runtime, not process.stdout: nowhere to point it.
+    },
+  };
+}
+
+/**
+ * Gives an instance `self` and `self.close()` (which ends it with code 0), as in a Worker's
+ * global scope: Deno and Node run node:worker_threads Workers without `self`, Bun's has no
+ * `close()`, and programs written for a Worker's global scope use both.
+ */
+function provideSelfClose(): void {
+  if (g.self === undefined) g.self = globalThis;
+  const self = g.self as { close?: unknown };
+  if (typeof self.close !== "function") self.close = () => process.exit(0);
+}
+
+/** Waits for a non-blocking descriptor to take more (1 ms); a Worker may block. */
+const outputPause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes all of `bytes` to `fd`, or returns the error that stopped it. */
+function writeAll(fd: number, bytes: Uint8Array): Error | null {
+  for (let offset = 0; offset < bytes.byteLength;) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EAGAIN") return error as Error;
+      Atomics.wait(outputPause, 0, 0, 1);
+    }
+  }
+  return null;
+}
+
+/**
+ * Has this Worker's process.stdout and process.stderr (console included) write straight to
+ * the process's descriptors, at once, as a Deno Worker does. Bun and Node hand a Worker's
+ * output to the main thread: Bun only the first write of a turn of the Worker's event loop at
+ * once, Node none of them before the turn ends. What an instance wrote in a turn that never
+ * ended (a busy loop, terminated at its deadline) was lost. A write to a closed pipe hands its
+ * error (EPIPE) to the write's callback, never to an `error` event, which Node would raise
+ * as an uncaught exception in the instance.
+ */
+function writeOutputDirectly(): void {
+  for (const [stream, fd] of [[process.stdout, 1], [process.stderr, 2]] as const) {
+    const write = (
+      chunk: string | ArrayBufferView,
+      encoding?: BufferEncoding | ((error?: Error | null) => void),
+      done?: (error?: Error | null) => void,
+    ): boolean => {
+      if (typeof encoding === "function") [done, encoding] = [encoding, undefined];
+      const bytes = typeof chunk === "string"
+        ? Buffer.from(chunk, encoding)
+        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      // Errors (a closed pipe) go to the callback only: output must not end the instance.
+      const error = writeAll(fd, bytes);
+      if (done) queueMicrotask(() => done(error));
+      return true;
+    };
+    (stream as unknown as { write: typeof write }).write = write;
+  }
+}
+
+/** A compiled Bun program's main module: /$bunfs/root/<name>, on Windows B:\~BUN\root\<name>. */
+const BUN_STANDALONE = /^(\/\$bunfs\/|[A-Za-z]:[\\/]~BUN[\\/])/;
+let compiledShim: string | undefined;
+
+/**
+ * The shim in a compiled Bun program. The bundle puts the program at its root and the
+ * library's code into the program, so the shim's URL beside the library's modules names
+ * a shim at the root; an entry point given to `bun build --compile` sits at its path below
+ * the root of the build (node_modules/@x/sam/worker_shim.js, compiled to .js).
+ */
+function bunCompiledShim(main: string): string {
+  if (compiledShim !== undefined) return compiledShim;
+  const root = dirname(main);
+  const found = readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((name) => /(^|[\\/])worker_shim\.[jt]s$/.test(name)).sort();
+  if (found.length === 0) {
+    throw new Error(
+      "sam's worker_shim is not in this compiled program: give node_modules/@x/sam/" +
+        "worker_shim.js to bun build --compile as an entry point after the program's " +
+        "(see sam's README)",
+    );
+  }
+  return compiledShim = join(root, found[0]);
+}
+
+/**
+ * What Bun and Node do alike in an instance: output written at once by sam, `self.close()`
+ * provided, and nothing to hook for exits (the "exit" event comes for every one, and at the
+ * right moment).
+ */
+const directOutput = {
+  terminateInterruptsCode: true,
+  printsWorkerErrors: false,
+  prepareInstanceGlobals(_beforeExit: (code: number) => void): void {
+    writeOutputDirectly();
+    provideSelfClose();
+  },
+  warmUpOutput(): void {
+    // A Worker's first console.log() sets the console up, many times the cost of the next.
+    const streams = [process.stdout, process.stderr] as unknown as { write: unknown }[];
+    const writes = streams.map((stream) => stream.write);
+    for (const stream of streams) stream.write = () => true;
+    try {
+      console.log("", 0, {});
+      console.error("", 0, {});
+    } finally {
+      streams.forEach((stream, i) => stream.write = writes[i]);
+    }
+  },
+};
+
+function bunRuntime(bun: BunLike): Runtime {
+  return {
+    ...common,
+    ...directOutput,
+    name: "bun",
+    version: bun.version,
+    scriptArgs: (script) => [script],
+    mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
+    workerEntry: (shim) =>
+      BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : fileOrDataEntry(shim),
+  };
+}
+
+/** Oldest Node.js sam runs on: the first 22.x that strips TypeScript types by default. */
+const NODE_MINIMUM = [22, 18] as const;
+
+interface CompileCache {
+  enableCompileCache?(): { status: number; directory?: string };
+  constants?: { compileCacheStatus?: Record<string, number> };
+}
+
+/**
+ * Turns on Node's module compile cache for this process and, through NODE_COMPILE_CACHE
+ * (which a Worker reads from the environment it is given when it starts), for every Worker
+ * after it. Node strips the types of each TypeScript module again in every Worker, and
+ * starts its stripper again there; without the cache that is most of what a recovery costs.
+ * The cache is Node's own, keyed by each file's contents; NODE_COMPILE_CACHE set by the user
+ * is kept, and NODE_DISABLE_COMPILE_CACHE turns it off, as for any Node program.
+ */
+function shareCompileCache(): void {
+  if (!isMainThread || process.env.NODE_COMPILE_CACHE || process.env.NODE_DISABLE_COMPILE_CACHE) {
+    return;
+  }
+  const { enableCompileCache, constants } = nodeModule as unknown as CompileCache;
+  const status = constants?.compileCacheStatus ?? {};
+  try {
+    const result = enableCompileCache?.();
+    const on = result &&
+      (result.status === status.ENABLED || result.status === status.ALREADY_ENABLED);
+    if (on && result.directory) process.env.NODE_COMPILE_CACHE = result.directory;
+  } catch {
+    // No cache (a directory that cannot be written): Workers only start slower.
+  }
+}
+
+function nodeRuntime(version: string): Runtime {
+  const [major, minor] = version.split(".").map(Number);
+  if (major < NODE_MINIMUM[0] || (major === NODE_MINIMUM[0] && minor < NODE_MINIMUM[1])) {
+    throw new Error(
+      `sam needs Node.js ${NODE_MINIMUM.join(".")} or later (it runs TypeScript by stripping ` +
+        `the types); this is Node.js ${version}`,
+    );
+  }
+  shareCompileCache();
+  return {
+    ...common,
+    ...directOutput,
+    name: "node",
+    version,
+    scriptArgs: (script) => ["--expose-gc", script],
+    // The script Node was started with, which Node has already made an absolute path.
+    mainModule: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
+  };
+}
+
+/** The runtime this code runs on. */
+export const runtime: Runtime = g.Deno
+  ? denoRuntime(g.Deno)
+  : g.Bun
+  ? bunRuntime(g.Bun)
+  : process.release?.name === "node"
+  ? nodeRuntime(process.versions.node)
+  : (() => {
+    throw new Error("sam runs on Deno, Bun or Node.js");
+  })();

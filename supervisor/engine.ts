@@ -1,0 +1,415 @@
+// The supervisor's engine: the lifecycle of supervision, one state value written by one
+// method, and the one entry every end of an instance goes through. What to do comes from the
+// pure functions of _recovery.ts; timing, the standby, the record, quorum and the hand-over
+// each have a file of their own.
+import { monotonicNs } from "../platform/clock.ts";
+import type { HandOverStrategy } from "../handover/state.ts";
+import { HealthTimer } from "./health.ts";
+import { Instance, type InstanceOwner } from "./instance.ts";
+import { HC_STARTED, INST_HC_STATE } from "../shared_memory/layout.ts";
+import { confirmEnd } from "../shared_memory/protocol.ts";
+import { type QuorumWatch, watchQuorum } from "./quorum_relay.ts";
+import { leavesFailed, RecordKeeper, type RecordSink, recordState } from "./record.ts";
+import {
+  decideAfterEnd,
+  endCode,
+  type EndDecision,
+  type EndReason,
+  escalate,
+  planRestart,
+  type RestartLimits,
+  restartLimits,
+} from "./recovery.ts";
+import type { DataRegion } from "../shared_memory/region.ts";
+import { SIGKILL, signalName } from "../shared_memory/signals.ts";
+import { Standby } from "./standby.ts";
+import {
+  cannotLeaveBehind,
+  EXIT_STUCK_THREAD,
+  handOver,
+  type StuckPolicy,
+  VERDICT_FIRST,
+  watchTerminated,
+} from "../handover/hand_over.ts";
+import type { ThreadVerdict } from "../handover/thread_watch.ts";
+import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "../events.ts";
+import type { QuorumSource, SuperviseOptions } from "../options.ts";
+import { _ACTION_MASK, RecoveryPolicy } from "../policy.ts";
+
+/** How often at most the record's last_updated is rewritten for new health checks. */
+const LAST_UPDATED_EVERY_MS = 100;
+/** How long the end of an instance (or of supervision) waits for its Worker's last output. */
+const EXIT_FLUSH_MS = 1000;
+
+/** Why the supervisor gives an instance up. */
+type Cause = "deadline" | "stop" | "quorum" | "mark-failed" | "finish";
+
+/** The lifecycle of supervision. */
+type Supervision =
+  | { state: "starting" }
+  | { state: "running"; current: Instance; stopping: boolean }
+  | { state: "restart-delay"; timer: ReturnType<typeof setTimeout> }
+  | { state: "watching-thread" }
+  | { state: "handing-over" }
+  | { state: "ended"; end: SupervisorEnd };
+
+/** Everything an engine is started with. */
+export interface EngineConfig {
+  /** URL of the application module. */
+  module: string;
+  /** Authoritative time interval, policy and options. */
+  options: SuperviseOptions;
+  region: DataRegion;
+  warnSignal: number;
+  /** Id of the first instance (above 1 after a hand-over). */
+  firstId: number;
+  restartAges: readonly number[];
+  stuckThreads: number;
+  sinks: RecordSink[];
+  quorum: { source: QuorumSource; owned: boolean } | undefined;
+  /** What a stuck thread leads to. */
+  stuck: StuckPolicy;
+  emit<K extends keyof SupervisorEventDetails>(type: K, detail: SupervisorEventDetails[K]): void;
+}
+
+/** Runs supervision: instances one after another, as the policy says. */
+export class Engine implements InstanceOwner {
+  readonly #config: EngineConfig;
+  readonly #interval: number;
+  readonly #limits: RestartLimits;
+  readonly #standby: Standby;
+  readonly #quorum: QuorumWatch | undefined;
+  #supervision: Supervision = { state: "starting" };
+  #policy: number;
+  #warnSignal: number;
+  #lastId: number;
+  #lastCode = 0;
+  #restartTimes: readonly number[];
+  #stuckThreads: number;
+  #health: HealthTimer | null = null;
+  readonly #records: RecordKeeper;
+  #resolveDone!: (end: SupervisorEnd) => void;
+  /** Resolves when supervision ends. */
+  readonly done: Promise<SupervisorEnd> = new Promise((resolve) => this.#resolveDone = resolve);
+
+  constructor(config: EngineConfig) {
+    this.#config = config;
+    const { options } = config;
+    this.#interval = options.timeInterval;
+    this.#policy = options.recoveryPolicy;
+    this.#warnSignal = config.warnSignal;
+    this.#lastId = config.firstId - 1;
+    const now = performance.now();
+    this.#restartTimes = config.restartAges.map((age) => now - age);
+    this.#stuckThreads = config.stuckThreads;
+    this.#limits = restartLimits(options);
+    const region = config.region;
+    this.#standby = new Standby({
+      enabled: options.standby ?? true,
+      prerun: options.prerun ?? true,
+      spawn: (prerun) => this.#spawn(region.nextHandles, prerun ? region.handles : null),
+      version: () => region.version(),
+      dropped: (reason) => config.emit("standby", { id: this.#lastId + 1, reason }),
+    });
+    this.#records = new RecordKeeper(config.sinks, (status) => config.emit("status", { status }));
+    const q = config.quorum;
+    this.#quorum = q && watchQuorum(q.source, (quorate) => this.#quorumChanged(quorate), q.owned);
+  }
+
+  /** The one writer of the lifecycle. */
+  #to(next: Supervision): void {
+    const from = this.#supervision;
+    if (from.state === "restart-delay") clearTimeout(from.timer);
+    this.#supervision = next;
+  }
+
+  /** Starts the first instance. */
+  begin(): void {
+    if (this.#supervision.state === "starting") this.#startNext();
+  }
+
+  /** libsam's record as it stands, plus sam's counters. */
+  get status(): SupervisorStatus {
+    const s = this.#supervision;
+    const state = recordState(
+      s.state === "ended" ? s.end.reason : null,
+      s.state === "running" ? s.current.phase : null,
+    );
+    const last = this.#health?.lastCheck ?? 0;
+    const lastUpdated = last === 0 ? 0 : monotonicNs(last);
+    return {
+      instanceId: this.#lastId,
+      state,
+      recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
+      pollPeriod: this.#interval,
+      lastUpdated,
+      poll_period: this.#interval,
+      last_updated: lastUpdated,
+      restarts: Math.max(0, this.#lastId - 1),
+      stuckThreads: this.#stuckThreads,
+    };
+  }
+
+  /** Ends supervision gracefully: warn, wait, kill the current instance. */
+  stop(): Promise<SupervisorEnd> {
+    const s = this.#supervision;
+    if (s.state === "running") {
+      // An instance about to start (stopped from an "instance" listener) starts and is
+      // stopped like any other, so that it too reports its end.
+      this.#to({ ...s, stopping: true });
+      if (s.current.live) this.#giveUp(s.current, "stop");
+    } else if (s.state !== "handing-over") {
+      // Between instances (a restart delay): the one that ended last gives the code.
+      this.#finish(this.#lastCode, "stopped");
+    }
+    return this.done;
+  }
+
+  #spawn(region: DataRegion["handles"], replay: DataRegion["handles"] | null): Instance {
+    const config = {
+      module: this.#config.module,
+      timeInterval: this.#interval,
+      recoveryPolicy: this.#policy,
+      replay,
+    };
+    return new Instance(config, region, this);
+  }
+
+  #startNext(): void {
+    const region = this.#config.region;
+    let inst = this.#standby.take(region.header.buffer as SharedArrayBuffer);
+    const id = ++this.#lastId;
+    try {
+      inst ??= this.#spawn(region.handles, null);
+    } catch (error) {
+      // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
+      console.error(`sam: cannot start instance ${id}: ${error}`);
+      return this.#finish(1, "failed");
+    }
+    region.admit(id);
+    this.#to({ state: "running", current: inst, stopping: false });
+    this.#health = new HealthTimer(inst.block, this.#interval, {
+      onCheck: (at) => this.#healthChecked(at),
+      onLate: () => this.#late(inst),
+    });
+    // Announced before it runs: once activated, an instance may end before this thread gets
+    // the CPU back, and its events must come after these.
+    this.#config.emit("instance", { id });
+    if (id > 1) this.#config.emit("restart", { id });
+    const s = this.#supervision;
+    if (s.state !== "running" || s.current !== inst) return inst.dismiss(); // a listener ended it
+    inst.activate(id, this.#warnSignal, this.#quorum?.quorate ?? true);
+    this.#writeRecord();
+    if (s.stopping) this.#giveUp(inst, "stop");
+  }
+
+  // ---- What instances tell (InstanceOwner) ----
+
+  registered(inst: Instance): void {
+    this.#config.emit("registered", { id: inst.id });
+    this.#standby.prepareSoon();
+  }
+
+  checking(_inst: Instance, started: boolean): void {
+    if (started) this.#health?.start(); // start() counts as a health check
+    else this.#health?.stop();
+  }
+
+  markedFailed(inst: Instance): void {
+    // A hostile instance can raise the flag without the CMAP flag; it means nothing then.
+    if ((this.#policy & RecoveryPolicy.CMAP) === 0) return;
+    this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
+    this.#terminate(inst, 128 + SIGKILL, "mark-failed");
+  }
+
+  ended(inst: Instance, code: number): void {
+    this.#end(inst, code, "itself", null);
+  }
+
+  changed(_inst: Instance): void {
+    this.#writeRecord();
+  }
+
+  lost(inst: Instance): void {
+    this.#standby.lost(inst);
+  }
+
+  // ---- Health, quorum, warning ----
+
+  #healthChecked(at: number): void {
+    if (at - this.#records.writtenAt >= LAST_UPDATED_EVERY_MS) this.#writeRecord();
+  }
+
+  #late(inst: Instance): void {
+    this.#config.emit("late", { id: inst.id });
+    this.#giveUp(inst, "deadline");
+  }
+
+  #quorumChanged(quorate: boolean): void {
+    this.#config.emit("quorum", { quorate });
+    const s = this.#supervision;
+    if (s.state !== "running" || !s.current.live) return;
+    s.current.setQuorate(quorate);
+    // Losing quorum while started is a failure (sam_initialize(3)).
+    if (!quorate && s.current.phase.phase === "checking") this.#giveUp(s.current, "quorum");
+  }
+
+  /** Warn, wait, kill: the deadline, stop() and quorum loss all come here. */
+  #giveUp(inst: Instance, cause: Cause): void {
+    if (inst.phase.phase === "warned") return;
+    const signo = inst.warnSignal(this.#warnSignal);
+    const decision = escalate(signo, inst.listens(signo), this.#interval);
+    if (decision.action === "terminate") return this.#terminate(inst, decision.code, cause);
+    this.#health?.stop();
+    inst.warn(signo, this.#interval, () => this.#terminate(inst, 128 + SIGKILL, cause));
+    this.#config.emit("warning", { id: inst.id, signal: signalName(signo)! });
+  }
+
+  #terminate(inst: Instance, code: number, cause: Cause): void {
+    this.#end(inst, code, "supervisor", cause);
+  }
+
+  // ---- The one entry of every end ----
+
+  #end(inst: Instance, rawCode: number, by: "itself" | "supervisor", cause: Cause | null): void {
+    if (!inst.live) return;
+    let verdict: Promise<ThreadVerdict> | null = null;
+    try {
+      const id = inst.id;
+      // Exit codes are 8 bits, as a shell sees them.
+      const code = rawCode & 0xff;
+      const checking = by === "supervisor" ||
+        Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+      this.#health?.settle();
+      this.#health?.stop();
+      const { region, emit } = this.#config;
+      if (by === "supervisor") {
+        // Fenced first, so that nothing the instance still does can land.
+        region.fence(id);
+        // Announced before terminate(): Deno emits the Worker's "exit" inside that call.
+        emit("terminated", { id, code });
+        inst.end(code, by);
+        void inst.worker.terminate();
+        verdict = this.#watch(inst);
+      } else {
+        inst.end(code, by);
+        // It said it ended; should its Worker not finish by itself, it is ended all the same.
+        inst.afterExit(EXIT_FLUSH_MS, () => {}, () => void inst.worker.terminate());
+      }
+      this.#lastCode = code;
+      this.#warnSignal = inst.warnSignal(this.#warnSignal);
+      // The next instance gets memory this one never saw; a broken header cannot be trusted.
+      const corrupt = !region.rehome(this.#lastId);
+      if (corrupt) emit("corrupt", { id });
+      emit("exit", { id, code });
+      const s = this.#supervision;
+      if (s.state !== "running") return; // handing over, or supervision already ended
+      this.#act(
+        code,
+        decideAfterEnd({
+          checking,
+          corrupt,
+          markedFailed: cause === "mark-failed",
+          stopping: s.stopping,
+          restart: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART,
+        }),
+        verdict,
+      );
+    } finally {
+      // Acted on (the next instance, if any, is activated): the ended one may print its last
+      // output and tear down now, without delaying the next one's start.
+      confirmEnd(inst.block);
+    }
+  }
+
+  #act(code: number, decision: EndDecision, verdict: Promise<ThreadVerdict> | null): void {
+    if (decision.action === "finish") {
+      return this.#finish(endCode(decision.reason, code), decision.reason);
+    }
+    const plan = planRestart(this.#restartTimes, performance.now(), this.#limits);
+    if (plan.action === "give-up") {
+      console.error(
+        `sam: instance ${this.#lastId} failed with code ${code} after ${plan.recent} restarts within ${this.#limits.restartWindow} ms; maxRestarts is ${this.#limits.maxRestarts}, giving up`,
+      );
+      return this.#finish(endCode("restart-limit", code), "restart-limit");
+    }
+    this.#restartTimes = plan.history;
+    if (verdict === null || !VERDICT_FIRST) return this.#restartAfter(plan.delay);
+    // Never at a healthy instance's cost: the verdict comes before the next instance starts.
+    this.#to({ state: "watching-thread" });
+    void verdict.then((v) => {
+      if (this.#supervision.state !== "watching-thread") return;
+      const stuck = this.#config.stuck;
+      if (v === "stopped" || stuck.action === "go-on") return this.#restartAfter(plan.delay);
+      if (stuck.action === "hand-over") return void this.#handOver(stuck.strategy, v);
+      cannotLeaveBehind(this.#lastId, v, stuck.why);
+      this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
+    });
+  }
+
+  #restartAfter(delay: number): void {
+    if (delay === 0) return this.#startNext();
+    this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), delay) });
+  }
+
+  // ---- Threads the runtime did not stop, and the hand-over ----
+
+  /** Watches a terminated instance's thread; reports and returns the verdict. */
+  #watch(inst: Instance): Promise<ThreadVerdict> | null {
+    return watchTerminated(inst, (verdict, threadId) => {
+      const id = inst.id;
+      if (verdict === "stopped") return this.#config.emit("thread-stopped", { id, threadId });
+      this.#stuckThreads++;
+      this.#config.emit("stuck-thread", { id, threadId, spinning: verdict === "spinning" });
+    });
+  }
+
+  /** Carries supervision into a new image of the process, leaving the stuck thread behind. */
+  async #handOver(strategy: HandOverStrategy, verdict: ThreadVerdict): Promise<void> {
+    this.#to({ state: "handing-over" });
+    const nextId = this.#lastId + 1;
+    this.#config.emit("handover", { id: nextId, kind: strategy.kind });
+    const now = performance.now();
+    const handedOver = await handOver(strategy, verdict, this.#lastId, {
+      nextId,
+      warnSignal: this.#warnSignal,
+      restartAges: this.#restartTimes.map((t) => now - t),
+      stuckThreads: this.#stuckThreads,
+      data: this.#config.region,
+    });
+    if (handedOver) this.#finish(0, "respawned");
+    else this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
+  }
+
+  // ---- The record and the end of supervision ----
+
+  #writeRecord(): void {
+    this.#records.write(this.status);
+  }
+
+  #finish(code: number, reason: EndReason): void {
+    const s = this.#supervision;
+    if (s.state === "ended") return;
+    const end: SupervisorEnd = { code, reason };
+    this.#to({ state: "ended", end });
+    this.#quorum?.close();
+    this.#standby.close();
+    const current = s.state === "running" ? s.current : null;
+    if (current?.live) this.#terminate(current, 128 + SIGKILL, "finish");
+    // libsam's record: left as failed when supervision ends by recovery under quit, removed
+    // when it ends with health checking stopped.
+    this.#records.write(this.status, reason === "failed");
+    if (!leavesFailed(reason) && reason !== "respawned") {
+      this.#records.remove();
+    }
+    this.#records.close();
+    const announce = () => {
+      this.#config.emit("end", end);
+      this.#resolveDone(end);
+    };
+    // An instance that said it ended may still be flushing its output: let its Worker finish
+    // first (for at most EXIT_FLUSH_MS, as a stuck thread never does), then end.
+    if (current === null) return announce();
+    current.afterExit(EXIT_FLUSH_MS, announce, () => {});
+  }
+}

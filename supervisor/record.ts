@@ -1,0 +1,111 @@
+// libsam's state record (its cmap keys under resources.process.<pid>.) and where it goes. A
+// sink is one place the record is kept: a JSON file today, corosync's cmap beside it.
+import type { SupervisorStatus } from "../events.ts";
+import type { InstancePhase } from "./instance.ts";
+import type { EndReason } from "./recovery.ts";
+
+/** libsam's state values, as written in its record. */
+export type RecordState = "stopped" | "running" | "failed" | "waiting for quorum";
+
+/** The record libsam keeps in cmap under `resources.process.<pid>.`. */
+export interface StateRecord {
+  /** `quit` or `restart`: the only values corosync's watchdog takes without a reboot. */
+  recovery: "quit" | "restart";
+  /** The time interval in ms (`poll_period`). */
+  pollPeriod: number;
+  /** CLOCK_MONOTONIC ns of the last health check (`last_updated`); 0 before any. */
+  lastUpdated: number;
+  state: RecordState;
+  /**
+   * Whether this change answers a call of the instance (start, stop, markFailed): libsam
+   * rewrites `last_updated` for each command of its child before it writes the state.
+   */
+  touched: boolean;
+}
+
+/** End reasons that leave libsam's record as failed: recovery under quit ended supervision. */
+export function leavesFailed(reason: EndReason): boolean {
+  return reason === "failed" || reason === "quit" || reason === "restart-limit";
+}
+
+/**
+ * libsam's state from how supervision ended (null while it runs) and the current instance's
+ * phase (null between instances): running while health checking is started.
+ */
+export function recordState(ended: EndReason | null, phase: InstancePhase | null): RecordState {
+  if (ended !== null) return leavesFailed(ended) ? "failed" : "stopped";
+  if (phase?.phase === "checking" || phase?.phase === "warned") return "running";
+  if (phase?.phase === "registered" && phase.waitingForQuorum) return "waiting for quorum";
+  return "stopped";
+}
+
+/** One place the record is kept. */
+export interface RecordSink {
+  /** Writes the record: whole when `whole`, else only `lastUpdated` changed. */
+  write(record: StateRecord, whole: boolean): void;
+  /** Removes the record: supervision ended with health checking stopped. */
+  remove(): void;
+  /** Lets go of what the sink holds (a connection, a timer); the record stays as it is. */
+  close?(): void;
+}
+
+/** Whether two records differ in more than `lastUpdated`. */
+function sameRecord(a: StateRecord | null, b: StateRecord): boolean {
+  return a !== null && a.state === b.state && a.recovery === b.recovery &&
+    a.pollPeriod === b.pollPeriod;
+}
+
+/** Keeps the record in its sinks, written only when it changed. */
+export class RecordKeeper {
+  readonly #sinks: readonly RecordSink[];
+  readonly #changed: (status: SupervisorStatus) => void;
+  #record: StateRecord | null = null;
+  #instanceId = 0;
+  /** When the record was last written (performance.now() ms). */
+  writtenAt = 0;
+
+  /** `changed` hears of every change of the record or of the instance. */
+  constructor(sinks: readonly RecordSink[], changed: (status: SupervisorStatus) => void) {
+    this.#sinks = sinks;
+    this.#changed = changed;
+  }
+
+  /**
+   * Writes the record of `status`: whole when it (or the instance) changed, only its
+   * last_updated when just that moved, and nothing otherwise. `markedFailed`: the instance
+   * called markFailed(), a command of its own as far as libsam's record goes.
+   */
+  write(status: SupervisorStatus, markedFailed = false): void {
+    const previous = this.#record;
+    const sameInstance = this.#instanceId === status.instanceId;
+    const record: StateRecord = {
+      recovery: status.recovery,
+      pollPeriod: status.pollPeriod,
+      lastUpdated: status.lastUpdated,
+      state: status.state,
+      // A new instance's "stopped" is the supervisor's; a state change within one instance
+      // comes from its start() or stop(), a "failed" from markFailed().
+      touched: previous !== null &&
+        (status.state === "failed"
+          ? markedFailed
+          : sameInstance && previous.state !== status.state),
+    };
+    const whole = !sameRecord(previous, record) || !sameInstance;
+    if (!whole && previous?.lastUpdated === record.lastUpdated) return;
+    this.#record = record;
+    this.#instanceId = status.instanceId;
+    this.writtenAt = performance.now();
+    if (whole) this.#changed(status);
+    for (const sink of this.#sinks) sink.write(record, whole);
+  }
+
+  /** Removes the record from every sink. */
+  remove(): void {
+    for (const sink of this.#sinks) sink.remove();
+  }
+
+  /** Lets go of every sink's connection or timer (supervision ended). */
+  close(): void {
+    for (const sink of this.#sinks) sink.close?.();
+  }
+}
