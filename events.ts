@@ -3,10 +3,9 @@
  *
  * @module
  */
-import type { RecordState } from "./supervisor/record.ts";
 
 /** libsam's state values, as published in its cmap record. */
-export type SupervisorState = RecordState;
+export type SupervisorState = "stopped" | "running" | "failed" | "waiting for quorum";
 
 /** What {@linkcode Supervisor.status} reports: libsam's cmap record, plus sam's counters. */
 export interface SupervisorStatus {

@@ -8,23 +8,19 @@ import process from "node:process";
 import { SUPERVISOR_HOLDER } from "./shared_memory/layout.ts";
 import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./shared_memory/region.ts";
 import { toBytes } from "./shared_memory/bytes.ts";
-import { logLine, stderrLog } from "./supervisor/log.ts";
 import { signalNumber, SIGTERM } from "./shared_memory/signals.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./shared_memory/validate.ts";
+import { dispatcher } from "./supervisor/log.ts";
+import { statusOf } from "./supervisor/record.ts";
 import type { Engine } from "./supervisor/engine.ts";
 import type { SupervisionSpec } from "./supervisor/assembly.ts";
-import { checkOptions, checkPolicy, checkTimeInterval } from "./shared_memory/validate.ts";
 import { connectCluster } from "./corosync/connect.ts";
 import { CsError, SamError } from "./errors.ts";
-import type {
-  SupervisorEnd,
-  SupervisorEventDetails,
-  SupervisorEventMap,
-  SupervisorStatus,
-} from "./events.ts";
+import type { SupervisorEnd, SupervisorEventMap, SupervisorStatus } from "./events.ts";
 import type { SuperviseOptions } from "./options.ts";
-import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
 
-let _open: (spec: SupervisionSpec) => Supervisor;
+/** Makes a Supervisor: its constructor is private to supervise(). */
+let open: (spec: SupervisionSpec) => Supervisor;
 
 /**
  * Supervises instances of a module, each in its own Worker. Made by {@linkcode supervise}.
@@ -58,7 +54,7 @@ export class Supervisor extends EventTarget {
     // The engine is loaded here, never in an instance (which imports this module through
     // mod.ts); the first instance starts once it is, after the caller added its listeners.
     this.done = import("./supervisor/assembly.ts").then(({ createEngine }) => {
-      const engine = createEngine(spec, (type, detail) => this.#dispatch(type, detail));
+      const engine = createEngine(spec, dispatcher(spec.options, this));
       this.#engine = engine;
       if (this.#stopRequested) void engine.stop();
       else engine.begin();
@@ -67,40 +63,22 @@ export class Supervisor extends EventTarget {
   }
 
   static {
-    _open = (spec) => new Supervisor(spec);
-  }
-
-  #dispatch<K extends keyof SupervisorEventDetails>(
-    type: K,
-    detail: SupervisorEventDetails[K],
-  ): void {
-    const { log, onEvent } = this.#spec.options;
-    const sink = log === true ? stderrLog : typeof log === "function" ? log : null;
-    if (sink !== null) {
-      const line = logLine(type, detail);
-      if (line !== null) sink(line);
-    }
-    const event = new CustomEvent(type, { detail });
-    onEvent?.(event as SupervisorEventMap[K]);
-    this.dispatchEvent(event);
+    open = (spec) => new Supervisor(spec);
   }
 
   /** The record libsam keeps in cmap, plus sam's counters. */
   get status(): SupervisorStatus {
     if (this.#engine !== null) return this.#engine.status;
     const { timeInterval, recoveryPolicy } = this.#spec.options;
-    const restart = (recoveryPolicy & _ACTION_MASK) === RecoveryPolicy.RESTART;
-    return {
+    return statusOf({
       instanceId: 0,
-      state: "stopped",
-      recovery: restart ? "restart" : "quit",
-      pollPeriod: timeInterval,
-      lastUpdated: 0,
-      poll_period: timeInterval,
-      last_updated: 0,
-      restarts: 0,
+      ended: null,
+      phase: null,
+      policy: recoveryPolicy,
+      interval: timeInterval,
+      lastCheck: 0,
       stuckThreads: 0,
-    };
+    });
   }
 
   /**
@@ -198,11 +176,6 @@ export class Supervisor extends EventTarget {
   }
 }
 
-/** Starts supervision as `spec` says: the way in for supervise() and the main thread. */
-export function _openSupervisor(spec: SupervisionSpec): Supervisor {
-  return _open(spec);
-}
-
 /**
  * Supervises `module` in Workers, for programs that embed supervision. Here the options are
  * authoritative; the instance's own `initialize()` is a replay. The first instance starts
@@ -246,5 +219,5 @@ export function supervise(module: string | URL, options: SuperviseOptions): Supe
   const href = module instanceof URL
     ? module.href
     : new URL(module, `file://${process.cwd()}/`).href;
-  return _open({ module: href, options, region, warnSignal, mainThread: false, cluster });
+  return open({ module: href, options, region, warnSignal, mainThread: false, cluster });
 }

@@ -4,7 +4,7 @@
 // Run as root: deno run --allow-all bench/corosync_bench.ts, or bun bench/corosync_bench.ts.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtime } from "../platform/runtime.ts";
+import { runtimeName, scriptArgs } from "../tests/harness/runtime.ts";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -12,7 +12,7 @@ function median(values: number[]): number {
 }
 
 async function inside(): Promise<void> {
-  const { monotonicNs } = await import("../corosync/libraries.ts");
+  const { readClockMonotonic } = await import("../platform/clock.ts");
   const { openCmap } = await import("../corosync/cmap.ts");
   const { CorosyncQuorum } = await import("../corosync/quorum.ts");
   const cmap = openCmap();
@@ -20,7 +20,7 @@ async function inside(): Promise<void> {
   const writes: number[] = [];
   for (let i = 0; i < 2000; i++) {
     const t = performance.now();
-    cmap.setUint64(key, monotonicNs());
+    cmap.setUint64(key, readClockMonotonic());
     writes.push((performance.now() - t) * 1000);
   }
   const quorum = CorosyncQuorum.open();
@@ -40,7 +40,7 @@ async function inside(): Promise<void> {
   const sam = await _samFigures(openCmap);
   console.log(JSON.stringify({
     ...sam,
-    runtime: runtime.name,
+    runtime: runtimeName,
     quorum_wake: quorum.wakeMode,
     cmap_record_write_us: Number(median(writes).toFixed(2)),
     cmap_record_write_us_p99: Number(writes.sort((a, b) => a - b)[1979].toFixed(2)),
@@ -55,7 +55,7 @@ async function inside(): Promise<void> {
  */
 async function _samFigures(openCmap: typeof import("../corosync/cmap.ts").openCmap) {
   const { cmapSink } = await import("../corosync/cmap_sink.ts");
-  const { monotonicNs } = await import("../corosync/libraries.ts");
+  const { readClockMonotonic } = await import("../platform/clock.ts");
   const sink = cmapSink(openCmap(), { quorum: false, prefix: `sam.bench.${process.pid}.` });
   const record = {
     recovery: "restart" as const,
@@ -67,7 +67,7 @@ async function _samFigures(openCmap: typeof import("../corosync/cmap.ts").openCm
   sink.write(record, true);
   const writes: number[] = [];
   for (let i = 0; i < 2000; i++) {
-    record.lastUpdated = Number(monotonicNs());
+    record.lastUpdated = Number(readClockMonotonic());
     const t = performance.now();
     sink.write(record, false);
     writes.push((performance.now() - t) * 1000);
@@ -122,7 +122,7 @@ if (process.argv.includes("--inside")) {
   const { startCorosync } = await import("../tests/_corosync.ts");
   await using cluster = await startCorosync();
   const script = fileURLToPath(import.meta.url);
-  const app = cluster.run([process.execPath, ...runtime.scriptArgs(script), "--inside"]);
+  const app = cluster.run([process.execPath, ...scriptArgs(script), "--inside"]);
   const code = await app.exited;
   if (code !== 0) throw new Error(`bench failed (${code}): ${app.stderr()}`);
   console.log(app.lines.at(-1));

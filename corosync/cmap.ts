@@ -1,10 +1,10 @@
 // A connection to corosync's cmap: the keys libsam's record is written under.
 import {
-  _check,
-  type _Cmap,
-  _CMAP_KEYNAME_MAXLEN,
-  _CMAP_VALUETYPE_STRING,
-  _cmapLib,
+  check,
+  CMAP_KEYNAME_MAXLEN,
+  CMAP_VALUETYPE_STRING,
+  type CmapLib,
+  cmapLib,
 } from "./libraries.ts";
 import { CsError, SamError } from "../errors.ts";
 import { cString } from "../platform/ffi.ts";
@@ -92,7 +92,7 @@ export interface CmapConnection {
 }
 
 class _CmapConnection implements CmapConnection {
-  #lib: _Cmap;
+  #lib: CmapLib;
   #handle = new BigUint64Array(1);
   #connected = false;
   #closed = false;
@@ -100,10 +100,10 @@ class _CmapConnection implements CmapConnection {
   #len = new BigUint64Array(1);
   #type = new Int32Array(1);
   #value = new Uint8Array(1024);
-  #keyName = new Uint8Array(_CMAP_KEYNAME_MAXLEN + 1);
+  #keyName = new Uint8Array(CMAP_KEYNAME_MAXLEN + 1);
   #decoder = new TextDecoder();
 
-  constructor(lib: _Cmap) {
+  constructor(lib: CmapLib) {
     this.#lib = lib;
     this.#connect();
   }
@@ -114,7 +114,7 @@ class _CmapConnection implements CmapConnection {
 
   #connect(): void {
     const handle = new BigUint64Array(1);
-    _check(this.#lib.cmap_initialize(handle), "cmap_initialize", "cmap");
+    check(this.#lib.cmap_initialize(handle), "cmap_initialize", "cmap");
     this.#handle = handle;
     this.#connected = true;
   }
@@ -128,7 +128,7 @@ class _CmapConnection implements CmapConnection {
 
   #result(result: number, fn: string, key: string): void {
     if (result === CsError.CS_ERR_LIBRARY) this.#connected = false;
-    _check(result, fn, key);
+    check(result, fn, key);
   }
 
   setString(key: string, value: string): void {
@@ -169,7 +169,7 @@ class _CmapConnection implements CmapConnection {
         continue;
       }
       this.#result(result, "cmap_get", key);
-      if (this.#type[0] !== _CMAP_VALUETYPE_STRING) {
+      if (this.#type[0] !== CMAP_VALUETYPE_STRING) {
         throw new SamError(
           CsError.CS_ERR_INVALID_PARAM,
           `cmap_get returned type ${this.#type[0]}, not a string, for ${key}`,
@@ -250,5 +250,5 @@ class _CmapConnection implements CmapConnection {
  *   corosync cannot be reached (not running, or in another network namespace).
  */
 export function openCmap(): CmapConnection {
-  return new _CmapConnection(_cmapLib());
+  return new _CmapConnection(cmapLib());
 }

@@ -11,7 +11,8 @@
 import process from "node:process";
 import { CsError, SamError } from "../errors.ts";
 import type { CmapConnection } from "./cmap.ts";
-import { monotonicNs } from "./libraries.ts";
+import { readClockMonotonic } from "../platform/clock.ts";
+import { unrefTimer } from "../platform/timers.ts";
 import type { RecordSink, RecordState, StateRecord } from "../supervisor/record.ts";
 
 /** How long after a failed attempt the sink tries to reach corosync again, in ms. */
@@ -89,7 +90,7 @@ export function cmapSink(cmap: CmapConnection, options: CmapSinkOptions): Record
       if (at > w.lastUpdated) setLastUpdated(w, at);
       return;
     }
-    setLastUpdated(w, at > w.lastUpdated ? at : monotonicNs());
+    setLastUpdated(w, at > w.lastUpdated ? at : readClockMonotonic());
     if (options.quorum && from === "stopped" && to === "running") {
       setState(w, "waiting for quorum");
     }
@@ -138,12 +139,12 @@ export function cmapSink(cmap: CmapConnection, options: CmapSinkOptions): Record
     refresh = setInterval(() => {
       if (closed || written === null) return;
       try {
-        if (reachable()) setLastUpdated(written, monotonicNs());
+        if (reachable()) setLastUpdated(written, readClockMonotonic());
       } catch (error) {
         failed(error);
       }
     }, period);
-    _unref(refresh);
+    unrefTimer(refresh);
   };
 
   return {
@@ -191,12 +192,4 @@ export function cmapSink(cmap: CmapConnection, options: CmapSinkOptions): Record
       cmap.close();
     },
   };
-}
-
-function _unref(timer: unknown): void {
-  const t = timer as { unref?: () => void };
-  if (typeof t.unref === "function") t.unref();
-  else {(globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(
-      timer as number,
-    );}
 }

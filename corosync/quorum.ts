@@ -2,33 +2,33 @@
 // library (its dispatch keeps a large stack), the fd only tells when to look.
 import { Worker } from "node:worker_threads";
 import {
-  _check,
-  _CS_DISPATCH_ALL,
-  _CS_TRACK_CHANGES,
-  _EFD_CLOEXEC,
-  _EFD_NONBLOCK,
-  type _Libc,
-  _libcLib,
-  _POLLIN,
-  type _Quorum,
-  _quorumLib,
+  check,
+  CS_DISPATCH_ALL,
+  CS_TRACK_CHANGES,
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  POLLIN,
+  type QuorumLib,
+  quorumLib,
 } from "./libraries.ts";
 import { CsError, SamError } from "../errors.ts";
 import { ffiAvailable, ffiNonblocking, ffiUnrefSupported } from "../platform/ffi.ts";
-import type { QuorumSource } from "../options.ts";
+import { type Libc, libc } from "../platform/libc.ts";
 import { ownModule } from "../platform/runtime.ts";
+import { unrefTimer } from "../platform/timers.ts";
+import type { QuorumSource } from "../options.ts";
 
-/** How a {@linkcode CorosyncQuorum} learns that corosync has news for it. */
-export type QuorumWakeMode = "poll" | "worker" | "timer";
+/** How a corosync quorum source learns of news without blocking the event loop. */
+export type CorosyncQuorumWake = "poll" | "worker" | "timer";
 
-/** Options of {@linkcode CorosyncQuorum.open}. */
+/** Options of {@linkcode corosyncQuorum}. */
 export interface CorosyncQuorumOptions {
   /**
-   * How to wait for news without blocking the event loop: `"poll"` a nonblocking FFI
-   * `poll` (Deno), `"worker"` a Worker blocking in `poll` (Bun), `"timer"` a check every
-   * `timerMs`. The default is the first that this runtime offers.
+   * `"poll"`: a nonblocking FFI `poll` on libquorum's fd (Deno); `"worker"`: a Worker
+   * blocking in `poll` (Bun); `"timer"`: a look every `timerMs`.
+   * @default {"poll" on Deno, "worker" on Bun}
    */
-  wake?: QuorumWakeMode;
+  wake?: CorosyncQuorumWake;
   /**
    * Period of the `"timer"` mode, in ms.
    * @default {10}
@@ -40,13 +40,10 @@ export interface CorosyncQuorumOptions {
 // "ready" when the quorum fd is readable, and waits until the main thread has dispatched
 // (so that it does not spin on a fd that stays readable), or ends when told to stop. The main
 // thread owns both descriptors and closes the eventfd when the Worker says "done".
-const _workerSource = `
+const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 (async () => {
-  const { openLibrary } = await import(workerData.ffiUrl);
-  const libc = openLibrary(["libc.so.6"], {
-    poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
-  }).symbols;
+  const libc = (await import(workerData.libcUrl)).libc();
   const flag = new Int32Array(workerData.flag);
   const fds = new Int32Array([workerData.quorumFd, 1, workerData.eventFd, 1]);
   for (;;) {
@@ -70,7 +67,8 @@ const { parentPort, workerData } = require("node:worker_threads");
  * alive that has nothing else to do.
  *
  * When corosync goes away, `quorate` turns false (with a `"change"` if it was true),
- * `connected` turns false, and a `"disconnect"` event comes; the source is then dead. Open
+ * `connected` turns false, and a `"disconnect"` event comes, a `CustomEvent` whose `detail` is
+ * the SamError that told (`CS_ERR_LIBRARY`); the source is then dead. Open
  * a new one once corosync is back.
  *
  * No JavaScript callback is handed to libquorum: its dispatch keeps a large buffer on the
@@ -78,8 +76,8 @@ const { parentPort, workerData } = require("node:worker_threads");
  * `quorum_getquorate` gives the answer.
  */
 export class CorosyncQuorum extends EventTarget implements QuorumSource {
-  #lib: _Quorum;
-  #libc: _Libc;
+  #lib: QuorumLib;
+  #libc: Libc;
   #handle: bigint;
   #quorumFd: number;
   #eventFd = -1;
@@ -92,16 +90,14 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
   #timer: ReturnType<typeof setInterval> | undefined;
   #signaled = false;
   /** How this source waits for news from corosync. */
-  readonly wakeMode: QuorumWakeMode;
-  /** Why the source stopped, when corosync went away. */
-  error: SamError | undefined;
+  readonly wakeMode: CorosyncQuorumWake;
 
   private constructor(
-    lib: _Quorum,
-    libc: _Libc,
+    lib: QuorumLib,
+    libc: Libc,
     handle: bigint,
     quorumFd: number,
-    mode: QuorumWakeMode,
+    mode: CorosyncQuorumWake,
   ) {
     super();
     this.#lib = lib;
@@ -125,21 +121,21 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
     if (!ffiAvailable()) {
       throw new SamError(CsError.CS_ERR_LIBRARY, "FFI is unavailable for corosync's quorum");
     }
-    const lib = _quorumLib();
-    const libc = _libcLib();
+    const lib = quorumLib();
+    const c = libc();
     const handle = new BigUint64Array(1);
     const type = new Uint32Array(1);
     // quorum_callbacks_t with a NULL quorum_notify_fn.
     const callbacks = new BigUint64Array(1);
-    _check(lib.quorum_initialize(handle, callbacks, type), "quorum_initialize", "quorum");
+    check(lib.quorum_initialize(handle, callbacks, type), "quorum_initialize", "quorum");
     const h = handle[0];
     let source: CorosyncQuorum | undefined;
     try {
-      _check(lib.quorum_trackstart(h, _CS_TRACK_CHANGES), "quorum_trackstart", "quorum");
+      check(lib.quorum_trackstart(h, CS_TRACK_CHANGES), "quorum_trackstart", "quorum");
       const fd = new Int32Array(1);
-      _check(lib.quorum_fd_get(h, fd), "quorum_fd_get", "quorum");
+      check(lib.quorum_fd_get(h, fd), "quorum_fd_get", "quorum");
       const mode = options.wake ?? (ffiNonblocking() && ffiUnrefSupported() ? "poll" : "worker");
-      source = new CorosyncQuorum(lib, libc, h, fd[0], mode);
+      source = new CorosyncQuorum(lib, c, h, fd[0], mode);
       source.#start(options.timerMs ?? 10);
       return source;
     } catch (error) {
@@ -161,17 +157,17 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
 
   #getQuorate(): boolean {
     const result = this.#lib.quorum_getquorate(this.#handle, this.#out);
-    _check(result, "quorum_getquorate", "quorum");
+    check(result, "quorum_getquorate", "quorum");
     return this.#out[0] !== 0;
   }
 
   #start(timerMs: number): void {
     if (this.wakeMode === "timer") {
       this.#timer = setInterval(() => this.#check(0), timerMs);
-      _unrefTimer(this.#timer);
+      unrefTimer(this.#timer);
       return;
     }
-    this.#eventFd = this.#libc.eventfd(0, _EFD_CLOEXEC | _EFD_NONBLOCK);
+    this.#eventFd = this.#libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (this.#eventFd < 0) {
       throw new SamError(CsError.CS_ERR_LIBRARY, "eventfd failed for quorum");
     }
@@ -179,10 +175,10 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
       this.#pollNonblocking();
       return;
     }
-    const worker = new Worker(_workerSource, {
+    const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
-        ffiUrl: ownModule("../platform/ffi", import.meta.url).href,
+        libcUrl: ownModule("../platform/libc", import.meta.url).href,
         flag: this.#flag.buffer,
         quorumFd: this.#quorumFd,
         eventFd: this.#eventFd,
@@ -200,7 +196,7 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
       // A Worker that cannot run: fall back to looking every few ms.
       if (this.#closed || this.#timer) return;
       this.#timer = setInterval(() => this.#check(0), timerMs);
-      _unrefTimer(this.#timer);
+      unrefTimer(this.#timer);
     });
     // After the listeners: on Bun, adding a "message" listener refs the Worker again.
     worker.unref();
@@ -208,7 +204,7 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
 
   #pollNonblocking(): void {
     const fds = this.#fds;
-    fds.set([this.#quorumFd, _POLLIN, this.#eventFd, _POLLIN]);
+    fds.set([this.#quorumFd, POLLIN, this.#eventFd, POLLIN]);
     const pending = this.#libc.poll_nonblocking(fds, 2, -1) as Promise<number>;
     // Bound with unref: the pending poll does not keep a program alive that is done.
     pending.then((n) => {
@@ -222,13 +218,13 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
   #check(revents: number): void {
     if (this.#closed || !this.#connected) return;
     if (revents === 0) {
-      this.#fds.set([this.#quorumFd, _POLLIN, -1, 0]);
+      this.#fds.set([this.#quorumFd, POLLIN, -1, 0]);
       if (this.#libc.poll(this.#fds, 1, 0) <= 0) return;
     }
-    const result = this.#lib.quorum_dispatch(this.#handle, _CS_DISPATCH_ALL);
+    const result = this.#lib.quorum_dispatch(this.#handle, CS_DISPATCH_ALL);
     let quorate: boolean;
     try {
-      _check(result, "quorum_dispatch", "quorum");
+      check(result, "quorum_dispatch", "quorum");
       quorate = this.#getQuorate();
     } catch (error) {
       this.#disconnect(error as SamError);
@@ -241,13 +237,12 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
   }
 
   #disconnect(error: SamError): void {
-    this.error = error;
     this.#connected = false;
     this.#stopWaiting();
     const was = this.#quorate;
     this.#quorate = false;
     if (was) this.dispatchEvent(new Event("change"));
-    this.dispatchEvent(new Event("disconnect"));
+    this.dispatchEvent(new CustomEvent("disconnect", { detail: error }));
   }
 
   #stopWaiting(): void {
@@ -278,14 +273,5 @@ export class CorosyncQuorum extends EventTarget implements QuorumSource {
     this.#stopWaiting();
     this.#connected = false;
     this.#lib.quorum_finalize(this.#handle);
-  }
-}
-
-function _unrefTimer(timer: unknown): void {
-  const t = timer as { unref?: () => void };
-  if (typeof t.unref === "function") t.unref();
-  else {
-    const deno = (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno;
-    deno?.unrefTimer(timer as number);
   }
 }

@@ -6,10 +6,19 @@
 //
 // Everything goes through libc rather than the runtime's own APIs: Deno refuses /proc to its
 // file API without --allow-all and the environment without --allow-env, and --allow-ffi alone
-// must be enough. The bytes are opaque here; what they mean is the caller's business.
+// must be enough. execInPlace() carries opaque bytes; execHandOver, at the end, carries the
+// hand-over state (state.ts) in them.
 import process from "node:process";
 import { CsError, SamError } from "../errors.ts";
-import { cString, ffiAvailable, type NativeLibrary, openLibrary } from "../platform/ffi.ts";
+import { cString } from "../platform/ffi.ts";
+import { EINTR, errno, type Libc, libcOrNull, readWhole } from "../platform/libc.ts";
+import { runtime } from "../platform/runtime.ts";
+import {
+  decodeHandOver,
+  encodeHandOver,
+  type HandOverState,
+  type HandOverStrategy,
+} from "./state.ts";
 
 /** Name of the environment variable that tells the new image where its bytes are. */
 const MARKER = "SAM_HANDOVER_FD";
@@ -23,63 +32,7 @@ const MAGIC = new TextEncoder().encode("SAM-HOV1");
 const HEADER_BYTES = MAGIC.length + 8;
 /** Bytes per write() and pread(): the same code path for every size, no huge single call. */
 const CHUNK = 1 << 20;
-
-const EINTR = 4;
-const ENOENT = 2;
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
 const SEEK_END = 2;
-
-const LIBC_SYMBOLS = {
-  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
-  write: { parameters: ["i32", "buffer", "u64"], result: "i64" },
-  read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
-  pread: { parameters: ["i32", "buffer", "u64", "i64"], result: "i64" },
-  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  execve: { parameters: ["u64", "u64", "u64"], result: "i32" },
-  __errno_location: { parameters: [], result: "u64" },
-  getenv: { parameters: ["buffer"], result: "u64" },
-  unsetenv: { parameters: ["buffer"], result: "i32" },
-  strlen: { parameters: ["u64"], result: "u64" },
-  // memmove(b, b, 0) returns b: the address of a buffer, to build argv and envp arrays.
-  memmove: { parameters: ["buffer", "buffer", "u64"], result: "u64" },
-  // memcpy(b, address, n) copies n bytes from C memory (errno, a getenv() string) into b.
-  memcpy: { parameters: ["buffer", "u64", "u64"], result: "u64" },
-  gettid: { parameters: [], result: "i32" },
-} as const;
-
-type Libc = NativeLibrary<typeof LIBC_SYMBOLS>["symbols"];
-
-interface DenoLike {
-  execPath(): string;
-  permissions: { querySync(d: { name: string }): { state: string } };
-  env: { toObject(): Record<string, string> };
-}
-
-const g = globalThis as { Deno?: DenoLike; Bun?: unknown };
-
-let libc: Libc | null | undefined;
-
-/** libc's functions, opened once; null where there is no FFI or no Linux libc. */
-function openLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (process.platform !== "linux" || !(g.Deno || g.Bun) || !ffiAvailable()) return libc;
-  try {
-    libc = openLibrary(["libc.so.6", "libc.so"], LIBC_SYMBOLS).symbols;
-  } catch {
-    // A libc without memfd_create (musl before 1.1.20) or no libc by these names: no exec.
-  }
-  return libc;
-}
-
-function errno(c: Libc): number {
-  const out = new Int32Array(1);
-  c.memcpy(out, c.__errno_location(), 4n);
-  return out[0];
-}
 
 /** Writes all of `bytes` to `fd`; returns 0, or the errno that stopped it. */
 function writeAll(c: Libc, fd: number, bytes: Uint8Array): number {
@@ -110,52 +63,6 @@ function preadAll(c: Libc, fd: number, bytes: Uint8Array, position: number): boo
   return true;
 }
 
-/** The whole of a (/proc) file, read through libc; null if it cannot be read. */
-function readWhole(c: Libc, path: string): Uint8Array | null {
-  const fd = c.open(cString(path), O_RDONLY | O_CLOEXEC) as number;
-  if (fd < 0) return null;
-  try {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const part = new Uint8Array(65536);
-      const n = Number(c.read(fd, part, BigInt(part.length)));
-      if (n < 0 && errno(c) === EINTR) continue;
-      if (n < 0) return null;
-      if (n === 0) break;
-      parts.push(part.subarray(0, n));
-      total += n;
-    }
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      all.set(part, at);
-      at += part.length;
-    }
-    return all;
-  } finally {
-    c.close(fd);
-  }
-}
-
-/**
- * A /proc file read through libc, for Deno, which refuses /proc to its own file API without
- * --allow-all: "gone" when it does not exist, null when it cannot be read at all.
- */
-export function readProcThroughLibc(path: string): string | "gone" | null {
-  const c = openLibc();
-  if (c === null) return null;
-  const bytes = readWhole(c, path);
-  if (bytes !== null) return new TextDecoder().decode(bytes);
-  return errno(c) === ENOENT ? "gone" : null;
-}
-
-/** The calling thread's Linux id through libc; 0 where there is no FFI. */
-export function threadIdThroughLibc(): number {
-  const c = openLibc();
-  return c === null ? 0 : c.gettid() as number;
-}
-
 /** The NUL-separated strings of `bytes` (a trailing NUL ends the last one). */
 function splitNul(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -178,16 +85,14 @@ function splitNul(bytes: Uint8Array): Uint8Array[] {
  */
 function currentEnvironment(c: Libc): Uint8Array[] | null {
   const encoder = new TextEncoder();
-  const fromObject = (env: Record<string, string | undefined>) =>
-    Object.entries(env).flatMap(([k, v]) => v === undefined ? [] : [encoder.encode(`${k}=${v}`)]);
-  if (g.Deno) {
-    if (g.Deno.permissions.querySync({ name: "env" }).state === "granted") {
-      return fromObject(g.Deno.env.toObject());
-    }
-    const raw = readWhole(c, "/proc/self/environ");
-    return raw === null ? null : splitNul(raw);
+  const env = runtime.environment();
+  if (env !== null) {
+    return Object.entries(env).flatMap(([k, v]) =>
+      v === undefined ? [] : [encoder.encode(`${k}=${v}`)]
+    );
   }
-  return fromObject(process.env);
+  const raw = readWhole(c, "/proc/self/environ");
+  return raw === null ? null : splitNul(raw);
 }
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
@@ -205,7 +110,7 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
  * @returns true when the process image can be replaced in place.
  */
 export function canExecInPlace(): boolean {
-  return openLibc() !== null;
+  return libcOrNull() !== null;
 }
 
 /**
@@ -226,7 +131,7 @@ export function canExecInPlace(): boolean {
  *   message names the errno); the memfd is closed again then and the process goes on as it was.
  */
 export function execInPlace(payload: Uint8Array): never {
-  const c = openLibc();
+  const c = libcOrNull();
   if (c === null) {
     throw new SamError(CsError.CS_ERR_LIBRARY, "execInPlace() needs FFI and a Linux libc");
   }
@@ -254,7 +159,7 @@ export function execInPlace(payload: Uint8Array): never {
     const envp = environment!.filter((entry) => !startsWith(entry, prefix));
     envp.push(new TextEncoder().encode(`${MARKER}=${fd},${process.pid}`));
 
-    const path = new TextEncoder().encode(g.Deno ? g.Deno.execPath() : process.execPath);
+    const path = new TextEncoder().encode(runtime.execPath());
     const strings = [path, ...argv, ...envp];
     const tableBytes = (argv.length + 1 + envp.length + 1) * 8;
     const stringBytes = strings.reduce((n, s) => n + s.length + 1, 0);
@@ -306,13 +211,8 @@ function forgetMarker(c: Libc): void {
  * @throws Never.
  */
 export function takeHandOver(): Uint8Array | null {
-  let c: Libc | null;
-  try {
-    c = openLibc();
-    if (c === null) return null;
-  } catch {
-    return null;
-  }
+  const c = libcOrNull();
+  if (c === null) return null;
   try {
     const address = c.getenv(cString(MARKER)) as bigint;
     if (address === 0n) return null;
@@ -341,4 +241,29 @@ function readMemfd(c: Libc, fd: number): Uint8Array | null {
   // Closed only once it is known to be ours: a stray number may name someone else's file.
   c.close(fd);
   return ok ? payload : null;
+}
+
+/** Replaces the process image in place, carrying the state in a memfd. */
+export const execHandOver: HandOverStrategy = {
+  kind: "exec",
+  handOver(state: HandOverState): Promise<string | null> {
+    try {
+      execInPlace(encodeHandOver(state));
+    } catch (error) {
+      return Promise.resolve(String(error));
+    }
+  },
+};
+
+/** Why exec in place cannot be used here, or null when it can. */
+export function execUnavailable(): string | null {
+  return canExecInPlace()
+    ? null
+    : "exec in place needs FFI (Deno: --allow-ffi) on Linux, which this process does not have";
+}
+
+/** The state an earlier image of this process handed over, taken once; null if none. */
+export function takeExecHandOver(): HandOverState | null {
+  const bytes = takeHandOver();
+  return bytes === null ? null : decodeHandOver(bytes);
 }

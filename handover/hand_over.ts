@@ -1,25 +1,14 @@
-// Threads that terminate() did not stop (Deno 2.7 to 2.9: a busy loop spins on, an endless
-// Atomics.wait sleeps on, and either keeps what it holds, such as a listening socket): the
-// verdict on a terminated instance's thread, and what follows a stuck one.
-import type { HandOverState, HandOverStrategy } from "./state.ts";
-import type { Instance } from "../supervisor/instance.ts";
+// What follows a stuck thread (one that terminate() did not stop: Deno 2.7 to 2.9, see
+// thread_watch.ts): supervision goes on beside it, hands over to a new image of the process
+// (exec.ts, respawn.ts) carrying its state (state.ts), or ends the process for its service
+// manager to start it again.
 import type { DataRegion } from "../shared_memory/region.ts";
-import { runtime } from "../platform/runtime.ts";
-import { type ThreadVerdict, watchThread } from "./thread_watch.ts";
+import { execHandOver, execUnavailable, takeExecHandOver } from "./exec.ts";
+import { respawn, takeRespawnedState } from "./respawn.ts";
+import type { HandOverState, HandOverStrategy } from "./state.ts";
+import type { ThreadVerdict } from "./thread_watch.ts";
 
-/**
- * How a terminated instance's thread is watched. A thread that terminate() stops is gone in
- * a few ms; one still there after the grace is stuck, and is spinning when it was seen running.
- */
-const THREAD_WATCH = { graceMs: 30, pollMs: 2, spinMs: 20 };
-
-/**
- * Where terminate() may leave a thread running (Deno), the next instance waits for the
- * verdict on the last one's thread: a stuck thread keeps what it holds, so the next instance
- * starts in a new image of the process instead. Elsewhere no thread is ever handed over for,
- * and the watch only reports.
- */
-export const VERDICT_FIRST = !runtime.terminateInterruptsCode;
+export type { HandOverStrategy } from "./state.ts";
 
 /** Exit code when a stuck thread cannot be left behind by a hand-over (sysexits' EX_SOFTWARE). */
 export const EXIT_STUCK_THREAD = 70;
@@ -31,19 +20,23 @@ export type StuckPolicy =
   | { action: "exit"; why: string };
 
 /**
- * Watches a terminated instance's thread; `report` hears a seen verdict. A thread that
- * cannot be seen may be stuck where the runtime may leave it running: "unknown" there.
+ * What a stuck thread leads to under the `handOver` option: a hand-over only where sam owns
+ * the process (`mainThread`, the libsam style); exec where it can, else the exit.
  */
-export function watchTerminated(
-  inst: Instance,
-  report: (verdict: Exclude<ThreadVerdict, "unknown">, threadId: number) => void,
-): Promise<ThreadVerdict> | null {
-  const threadId = inst.threadId;
-  if (threadId <= 0) return VERDICT_FIRST ? Promise.resolve("unknown") : null;
-  return watchThread(threadId, THREAD_WATCH).then((verdict) => {
-    if (verdict !== "unknown") report(verdict, threadId);
-    return verdict;
-  });
+export function stuckPolicy(
+  mainThread: boolean,
+  option: "exec" | "respawn" | "none" | undefined,
+): StuckPolicy {
+  const handOver = mainThread ? option ?? "exec" : "none";
+  if (handOver === "none") return { action: "go-on" };
+  if (handOver === "respawn") return { action: "hand-over", strategy: respawn };
+  const why = execUnavailable();
+  return why === null ? { action: "hand-over", strategy: execHandOver } : { action: "exit", why };
+}
+
+/** The state an earlier image of this program handed over (exec or respawn), taken once. */
+export function takeCarriedState(): HandOverState | null {
+  return takeExecHandOver() ?? takeRespawnedState();
 }
 
 /** What a log line says of a terminated instance's thread that did not go away. */

@@ -3,6 +3,7 @@
 // order, after everything the instance before it printed.
 import process from "node:process";
 import { format } from "node:util";
+import { runtime } from "../platform/runtime.ts";
 
 /** Output being held. */
 export interface OutputHold {
@@ -14,12 +15,6 @@ export interface OutputHold {
 
 type Held = [fd: 1 | 2, chunk: string | Uint8Array];
 type Write = (chunk: string | Uint8Array, ...rest: unknown[]) => boolean;
-
-interface DenoWriter {
-  writeSync(p: Uint8Array): number;
-  write(p: Uint8Array): Promise<number>;
-}
-const deno = (globalThis as { Deno?: { stdout: DenoWriter; stderr: DenoWriter } }).Deno;
 
 const CONSOLE_TO: Record<string, 1 | 2> = {
   log: 1,
@@ -61,7 +56,7 @@ export function holdOutput(): OutputHold {
       held.push([fd, text + "\n"]);
     };
   }
-  (deno ? [deno.stdout, deno.stderr] : []).forEach((w, i) => {
+  runtime.ownOutput().forEach((w, i) => {
     const writeSync = w.writeSync.bind(w);
     const write = w.write.bind(w);
     w.writeSync = (p) => {

@@ -1,21 +1,25 @@
 // CLOCK_MONOTONIC, the clock of libsam's last_updated (cs_timestamp_get()) and of corosync's
 // watchdog. performance.now() is monotonic but counts from this process's start on Deno and
-// Bun, so it is placed on CLOCK_MONOTONIC once, by an offset.
+// Bun, so it is placed on CLOCK_MONOTONIC once, by an offset; an exact reading through libc
+// places it to the ns where FFI is at hand.
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { CsError, SamError } from "../errors.ts";
+import { libc } from "./libc.ts";
+import { runtime } from "./runtime.ts";
 
+const CLOCK_MONOTONIC = 1;
+const timespec = new BigInt64Array(2);
 let offsetNs: number | undefined;
 
 /**
  * Where performance.now() 0 lies on CLOCK_MONOTONIC, in ns. /proc/uptime counts from boot
  * in steps of 10 ms (as CLOCK_BOOTTIME, which differs from CLOCK_MONOTONIC only by the time
- * the machine was suspended); a source with ns, such as clock_gettime through FFI, can be
- * given with {@linkcode calibrateMonotonic}.
+ * the machine was suspended); an exact reading can be given with {@linkcode calibrateMonotonic}.
  */
 function offset(): number {
   if (offsetNs !== undefined) return offsetNs;
-  // Node's hrtime is CLOCK_MONOTONIC itself (Deno's and Bun's count from the process's start).
-  if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+  if (runtime.hrtimeIsMonotonic) {
     calibrateMonotonic(process.hrtime.bigint());
     return offsetNs!;
   }
@@ -37,4 +41,18 @@ export function calibrateMonotonic(nowNs: bigint): void {
 /** The CLOCK_MONOTONIC time in ns of `at`, a performance.now() value in ms. */
 export function monotonicNs(at: number): number {
   return Math.round(offset() + at * 1e6);
+}
+
+/**
+ * CLOCK_MONOTONIC now, read exactly through libc (clock_gettime): what libsam stamps
+ * `last_updated` with and corosync's watchdog compares it with.
+ *
+ * @returns Nanoseconds since an arbitrary point (the boot, on Linux).
+ * @throws {SamError} `CS_ERR_LIBRARY` when FFI is unavailable.
+ */
+export function readClockMonotonic(): bigint {
+  if (libc().clock_gettime(CLOCK_MONOTONIC, timespec) !== 0) {
+    throw new SamError(CsError.CS_ERR_LIBRARY, "clock_gettime(CLOCK_MONOTONIC) failed");
+  }
+  return timespec[0] * 1_000_000_000n + timespec[1];
 }

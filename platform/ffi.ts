@@ -135,39 +135,57 @@ function _denoSymbols(specs: Record<string, SymbolSpec>): Record<string, unknown
   return out;
 }
 
-function _wrapDeno(
-  deno: DenoFfi,
+/** How one runtime passes pointers and makes nonblocking calls. */
+interface Convention {
+  /** A `"pointer"` argument (a bigint address, or null) as the runtime takes it. */
+  pointerIn(address: unknown): unknown;
+  /** A `"pointer"` result as the module's conventions give it. */
+  pointerOut(pointer: unknown): bigint | null;
+  /** Makes a nonblocking call of `call` with `args` (and unrefs it when `unref`). */
+  nonblocking(
+    call: (...args: unknown[]) => unknown,
+    args: unknown[],
+    unref: boolean,
+  ): Promise<unknown>;
+}
+
+function _wrap(
   specs: Record<string, SymbolSpec>,
   raw: Record<string, (...args: unknown[]) => unknown>,
+  convention: Convention,
 ): Record<string, (...args: any[]) => any> {
   const out: Record<string, (...args: any[]) => any> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const fn = raw[name];
     const pointerArgs = spec.parameters.flatMap((t, i) => t === "pointer" ? [i] : []);
-    const convert = _resultConverter(spec.result, (p) => {
-      if (p === null) return null;
-      return BigInt(deno.UnsafePointer.value(p));
-    });
+    const convert = _resultConverter(spec.result, convention.pointerOut);
     const call = pointerArgs.length === 0 ? fn : (...args: unknown[]) => {
-      for (const i of pointerArgs) {
-        const a = args[i];
-        args[i] = a === null || a === undefined || a === 0n || a === 0
-          ? null
-          : deno.UnsafePointer.create(BigInt(a as bigint));
-      }
+      for (const i of pointerArgs) args[i] = convention.pointerIn(args[i]);
       return fn(...args);
     };
-    const unref = spec.unref ? _denoUnrefOpPromise(deno) : undefined;
+    const unref = spec.unref ?? false;
     out[name] = spec.nonblocking
-      ? (...args: unknown[]) => {
-        const pending = call(...args) as Promise<unknown>;
-        // Only the op's own promise can be unref'd, not one derived from it.
-        unref?.(pending);
-        return pending.then(convert);
-      }
+      ? (...args: unknown[]) => convention.nonblocking(call, args, unref).then(convert)
       : (...args: unknown[]) => convert(call(...args));
   }
   return out;
+}
+
+function _denoConvention(deno: DenoFfi): Convention {
+  const unrefOp = _denoUnrefOpPromise(deno);
+  return {
+    pointerIn: (a) =>
+      a === null || a === undefined || a === 0n || a === 0
+        ? null
+        : deno.UnsafePointer.create(BigInt(a as bigint)),
+    pointerOut: (p) => p === null ? null : BigInt(deno.UnsafePointer.value(p)),
+    nonblocking(call, args, unref) {
+      const pending = call(...args) as Promise<unknown>;
+      // Only the op's own promise can be unref'd, not one derived from it.
+      if (unref) unrefOp?.(pending);
+      return pending;
+    },
+  };
 }
 
 function _denoUnrefOpPromise(deno: DenoFfi): ((p: Promise<unknown>) => void) | undefined {
@@ -186,31 +204,12 @@ export function ffiUnrefSupported(): boolean {
   return g.Deno !== undefined && _denoUnrefOpPromise(g.Deno) !== undefined;
 }
 
-function _wrapBun(
-  specs: Record<string, SymbolSpec>,
-  raw: Record<string, (...args: unknown[]) => unknown>,
-): Record<string, (...args: any[]) => any> {
-  const out: Record<string, (...args: any[]) => any> = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    const fn = raw[name];
-    const pointerArgs = spec.parameters.flatMap((t, i) => t === "pointer" ? [i] : []);
-    const convert = _resultConverter(
-      spec.result,
-      (p) => p === null || p === 0 || p === 0n ? null : BigInt(p as number),
-    );
-    const call = pointerArgs.length === 0 ? fn : (...args: unknown[]) => {
-      for (const i of pointerArgs) {
-        const a = args[i];
-        args[i] = a === null || a === undefined ? null : Number(a);
-      }
-      return fn(...args);
-    };
-    out[name] = spec.nonblocking
-      ? (...args: unknown[]) => Promise.resolve(convert(call(...args)))
-      : (...args: unknown[]) => convert(call(...args));
-  }
-  return out;
-}
+/** Bun: no calls on another thread; a nonblocking call runs now, its Promise resolved. */
+const _bunConvention: Convention = {
+  pointerIn: (a) => a === null || a === undefined ? null : Number(a),
+  pointerOut: (p) => p === null || p === 0 || p === 0n ? null : BigInt(p as number),
+  nonblocking: (call, args) => Promise.resolve(call(...args)),
+};
 
 function _resultConverter(
   type: NativeType,
@@ -256,7 +255,9 @@ export function openLibrary<S extends Record<string, SymbolSpec>>(
         const deno = g.Deno;
         const lib = deno.dlopen(name, _denoSymbols(symbols));
         return {
-          symbols: _wrapDeno(deno, symbols, lib.symbols) as NativeLibrary<S>["symbols"],
+          symbols: _wrap(symbols, lib.symbols, _denoConvention(deno)) as NativeLibrary<
+            S
+          >["symbols"],
           close: () => lib.close(),
         };
       }
@@ -270,7 +271,7 @@ export function openLibrary<S extends Record<string, SymbolSpec>>(
       }
       const lib = bun.dlopen(name, bunSymbols);
       return {
-        symbols: _wrapBun(symbols, lib.symbols) as NativeLibrary<S>["symbols"],
+        symbols: _wrap(symbols, lib.symbols, _bunConvention) as NativeLibrary<S>["symbols"],
         close: () => lib.close(),
       };
     } catch (error) {

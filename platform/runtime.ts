@@ -5,7 +5,7 @@ import { Buffer } from "node:buffer";
 import { readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { readProcThroughLibc, threadIdThroughLibc } from "../handover/exec.ts";
+import { readProcThroughLibc, threadIdThroughLibc } from "./libc.ts";
 import * as nodeModule from "node:module";
 import { isMainThread } from "node:worker_threads";
 
@@ -17,12 +17,14 @@ export interface ThreadSample {
   running: boolean;
 }
 
+/** A writer of the runtime's own that bypasses process.stdout and process.stderr (Deno's). */
+export interface OwnWriter {
+  writeSync(p: Uint8Array): number;
+  write(p: Uint8Array): Promise<number>;
+}
+
 /** What sam needs from the runtime it runs on. */
 export interface Runtime {
-  /** "deno", "bun" or "node". */
-  readonly name: string;
-  /** The runtime's version, such as "2.9.6". */
-  readonly version: string;
   /**
    * Whether `Worker.terminate()` interrupts JavaScript that is running (a long `set()` of a
    * store, a loop). Measured: Bun and Node do; Deno 2.9.6 never does, so there only the fence
@@ -31,6 +33,18 @@ export interface Runtime {
   readonly terminateInterruptsCode: boolean;
   /** Whether the runtime itself prints an instance's uncaught error to stderr. */
   readonly printsWorkerErrors: boolean;
+  /** Whether process.hrtime reads CLOCK_MONOTONIC itself (Node's; Deno's and Bun's count from the process's start). */
+  readonly hrtimeIsMonotonic: boolean;
+  /** The runtime's own stdout and stderr writers beside process.stdout and process.stderr (Deno's), to hold too. */
+  ownOutput(): OwnWriter[];
+  /** Path of the runtime's executable, to start this program again. */
+  execPath(): string;
+  /**
+   * The environment as the program sees it now (what it set or removed counts), or null where
+   * the runtime does not let it be read (Deno without --allow-env; the program cannot have
+   * changed it there either).
+   */
+  environment(): Record<string, string | undefined> | null;
   /** URL of the program's main module, if there is one. */
   mainModule(): string | undefined;
   /**
@@ -64,12 +78,6 @@ export interface Runtime {
   threadSample(tid: number): ThreadSample | "gone" | "unknown";
   /** The process's full command line (argv[0] first), to start it again; null if unknown. */
   commandLine(): string[] | null;
-  /**
-   * Arguments after the runtime's executable that run `script` with all permissions and a
-   * `gc()` to call (Bun has `Bun.gc` anyway), as the tests start their fixture programs. Node
-   * needs nothing for TypeScript: it strips the types (the reason for its minimum version).
-   */
-  scriptArgs(script: string): string[];
   /** Listens for a real process signal on the main thread. */
   addProcessSignalListener(name: string, fn: () => void): void;
   /** Stops listening for a real process signal. */
@@ -77,12 +85,15 @@ export interface Runtime {
 }
 
 interface DenoLike {
-  version: { deno: string };
   mainModule: string;
   exit(code?: number): never;
+  execPath(): string;
+  permissions: { querySync(d: { name: string }): { state: string } };
+  env: { toObject(): Record<string, string> };
+  stdout: OwnWriter;
+  stderr: OwnWriter;
 }
 interface BunLike {
-  version: string;
   main: string;
 }
 
@@ -115,6 +126,10 @@ function fileOrDataEntry(module: URL): URL | string {
 
 const common = {
   workerEntry: fileOrDataEntry,
+  hrtimeIsMonotonic: false,
+  ownOutput: (): OwnWriter[] => [],
+  execPath: () => process.execPath,
+  environment: (): Record<string, string | undefined> | null => process.env,
   exit(code: number): never {
     process.exit(code);
   },
@@ -160,11 +175,12 @@ const common = {
 function denoRuntime(deno: DenoLike): Runtime {
   return {
     ...common,
-    name: "deno",
-    version: deno.version.deno,
     terminateInterruptsCode: false,
     printsWorkerErrors: true,
-    scriptArgs: (script) => ["run", "--allow-all", "--v8-flags=--expose-gc", script],
+    ownOutput: () => [deno.stdout, deno.stderr],
+    execPath: () => deno.execPath(),
+    environment: () =>
+      deno.permissions.querySync({ name: "env" }).state === "granted" ? deno.env.toObject() : null,
     mainModule: () => deno.mainModule,
     prepareInstanceGlobals(beforeExit) {
       hookProcessExit(beforeExit);
@@ -292,9 +308,6 @@ function bunRuntime(bun: BunLike): Runtime {
   return {
     ...common,
     ...directOutput,
-    name: "bun",
-    version: bun.version,
-    scriptArgs: (script) => [script],
     mainModule: () => (bun.main ? pathToFileURL(bun.main).href : undefined),
     workerEntry: (shim) =>
       BUN_STANDALONE.test(bun.main) ? bunCompiledShim(bun.main) : fileOrDataEntry(shim),
@@ -345,9 +358,7 @@ function nodeRuntime(version: string): Runtime {
   return {
     ...common,
     ...directOutput,
-    name: "node",
-    version,
-    scriptArgs: (script) => ["--expose-gc", script],
+    hrtimeIsMonotonic: true,
     // The script Node was started with, which Node has already made an absolute path.
     mainModule: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
   };

@@ -2,7 +2,17 @@
 import { describe } from "./bytes.ts";
 import { CsError, SamError } from "../errors.ts";
 import type { SamOptions } from "../options.ts";
-import { _ACTION_MASK, _KNOWN_BITS, RecoveryPolicy } from "../policy.ts";
+import { RecoveryPolicy } from "../policy.ts";
+
+/** The bits of a recovery policy that select the action (`QUIT` or `RESTART`). */
+export const ACTION_MASK = 0x07;
+/** Every bit of a recovery policy libsam knows. */
+const KNOWN_BITS = ACTION_MASK | RecoveryPolicy.QUORUM | RecoveryPolicy.CMAP;
+
+/** Whether `policy`'s action is RESTART. */
+export function restarts(policy: number): boolean {
+  return (policy & ACTION_MASK) === RecoveryPolicy.RESTART;
+}
 
 /** C's INT_MAX: libsam's time_interval is an int. */
 const INT_MAX = 2 ** 31 - 1;
@@ -21,11 +31,11 @@ export function checkTimeInterval(value: unknown): number {
 }
 
 export function checkPolicy(value: unknown): number {
-  const action = typeof value === "number" ? value & _ACTION_MASK : 0;
+  const action = typeof value === "number" ? value & ACTION_MASK : 0;
   // The range first: bit operators see only the low 32 bits (2 ** 32 + 2 would pass as 2).
   if (
-    typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > _KNOWN_BITS ||
-    (value & ~_KNOWN_BITS) !== 0 ||
+    typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > KNOWN_BITS ||
+    (value & ~KNOWN_BITS) !== 0 ||
     (action !== RecoveryPolicy.QUIT && action !== RecoveryPolicy.RESTART)
   ) {
     throw invalid(
@@ -48,7 +58,8 @@ function checkCount(options: Record<string, unknown>, name: string, max: number)
   }
 }
 
-// A QUORUM policy without a source is not bad input: it asks corosync (_cluster.ts), as libsam.
+// A QUORUM policy without a source is not bad input: it asks corosync (corosync/connect.ts),
+// as libsam does.
 export function checkOptions(options: unknown, _policy: number): SamOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object") {

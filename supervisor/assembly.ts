@@ -1,18 +1,18 @@
 // Puts an engine together from what supervise() or the main thread's register() was given:
 // the state a hand-over carried in, the record's sinks, the quorum source and the hand-over
 // strategy. Loaded only where supervision runs, never in an instance.
-import { Engine, type EngineConfig } from "./engine.ts";
-import type { StuckPolicy } from "../handover/hand_over.ts";
-import { execHandOver, execUnavailable, takeExecHandOver } from "../handover/exec_hand_over.ts";
-import { fileSink } from "./record_file.ts";
 import { cmapSink } from "../corosync/cmap_sink.ts";
 import type { ClusterLinks } from "../corosync/connect.ts";
-import type { RecordSink } from "./record.ts";
-import type { DataRegion } from "../shared_memory/region.ts";
-import { respawn, takeRespawnedState } from "../handover/respawn.ts";
-import { SUPERVISOR_HOLDER } from "../shared_memory/layout.ts";
+import { stuckPolicy, takeCarriedState } from "../handover/hand_over.ts";
 import type { SuperviseOptions } from "../options.ts";
 import { RecoveryPolicy } from "../policy.ts";
+import { SUPERVISOR_HOLDER } from "../shared_memory/layout.ts";
+import type { DataRegion } from "../shared_memory/region.ts";
+import { Engine } from "./engine.ts";
+import type { Emit } from "./log.ts";
+import type { RecordSink } from "./record.ts";
+import { fileSink } from "./record_file.ts";
+import { RegionKeeper } from "./region_keeper.ts";
 
 /** What supervision is started with. */
 export interface SupervisionSpec {
@@ -30,9 +30,9 @@ export interface SupervisionSpec {
 }
 
 /** An engine for `spec`, not yet begun; `emit` dispatches its events. */
-export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]): Engine {
+export function createEngine(spec: SupervisionSpec, emit: Emit): Engine {
   const { options, region } = spec;
-  const resumed = spec.mainThread ? takeExecHandOver() ?? takeRespawnedState() : null;
+  const resumed = spec.mainThread ? takeCarriedState() : null;
   if (resumed !== null) region.store(SUPERVISOR_HOLDER, resumed.data, false);
   const cmap = (options.recoveryPolicy & RecoveryPolicy.CMAP) !== 0;
   const quorumFlag = (options.recoveryPolicy & RecoveryPolicy.QUORUM) !== 0;
@@ -46,23 +46,14 @@ export function createEngine(spec: SupervisionSpec, emit: EngineConfig["emit"]):
   return new Engine({
     module: spec.module,
     options,
-    region,
+    keeper: new RegionKeeper(region),
     warnSignal: resumed?.warnSignal ?? spec.warnSignal,
     firstId: resumed?.nextId ?? 1,
     restartAges: resumed?.restartAges ?? [],
     stuckThreads: resumed?.stuckThreads ?? 0,
     sinks,
     quorum,
-    stuck: stuckPolicy(spec),
+    stuck: stuckPolicy(spec.mainThread, options.handOver),
     emit,
   });
-}
-
-/** What a stuck thread leads to: a hand-over only in the libsam style, where sam owns the process. */
-function stuckPolicy(spec: SupervisionSpec): StuckPolicy {
-  const handOver = spec.mainThread ? spec.options.handOver ?? "exec" : "none";
-  if (handOver === "none") return { action: "go-on" };
-  if (handOver === "respawn") return { action: "hand-over", strategy: respawn };
-  const why = execUnavailable();
-  return why === null ? { action: "hand-over", strategy: execHandOver } : { action: "exit", why };
 }

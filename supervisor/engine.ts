@@ -1,15 +1,26 @@
 // The supervisor's engine: the lifecycle of supervision, one state value written by one
 // method, and the one entry every end of an instance goes through. What to do comes from the
-// pure functions of _recovery.ts; timing, the standby, the record, quorum and the hand-over
+// pure functions of recovery.ts; timing, the standby, the record, quorum and the hand-over
 // each have a file of their own.
-import { monotonicNs } from "../platform/clock.ts";
-import type { HandOverStrategy } from "../handover/state.ts";
+import {
+  cannotLeaveBehind,
+  EXIT_STUCK_THREAD,
+  handOver,
+  type HandOverStrategy,
+  type StuckPolicy,
+} from "../handover/hand_over.ts";
+import { type ThreadVerdict, VERDICT_FIRST, watchTerminated } from "../handover/thread_watch.ts";
+import type { SupervisorEnd, SupervisorStatus } from "../events.ts";
+import type { QuorumSource, SuperviseOptions } from "../options.ts";
+import { RecoveryPolicy } from "../policy.ts";
+import { confirmEnd, healthStarted } from "../shared_memory/protocol.ts";
+import { SIGKILL, signalName } from "../shared_memory/signals.ts";
+import { ACTION_MASK, restarts } from "../shared_memory/validate.ts";
 import { HealthTimer } from "./health.ts";
-import { Instance, type InstanceOwner } from "./instance.ts";
-import { HC_STARTED, INST_HC_STATE } from "../shared_memory/layout.ts";
-import { confirmEnd } from "../shared_memory/protocol.ts";
+import { Instance, type InstanceOwner, type WorkerStarter } from "./instance.ts";
+import type { Emit } from "./log.ts";
 import { type QuorumWatch, watchQuorum } from "./quorum_relay.ts";
-import { leavesFailed, RecordKeeper, type RecordSink, recordState } from "./record.ts";
+import { leavesFailed, RecordKeeper, type RecordSink, statusOf } from "./record.ts";
 import {
   decideAfterEnd,
   endCode,
@@ -20,21 +31,9 @@ import {
   type RestartLimits,
   restartLimits,
 } from "./recovery.ts";
-import type { DataRegion } from "../shared_memory/region.ts";
-import { SIGKILL, signalName } from "../shared_memory/signals.ts";
+import type { RegionKeeper } from "./region_keeper.ts";
+import type { DataRegionHandles } from "../shared_memory/region.ts";
 import { Standby } from "./standby.ts";
-import {
-  cannotLeaveBehind,
-  EXIT_STUCK_THREAD,
-  handOver,
-  type StuckPolicy,
-  VERDICT_FIRST,
-  watchTerminated,
-} from "../handover/hand_over.ts";
-import type { ThreadVerdict } from "../handover/thread_watch.ts";
-import type { SupervisorEnd, SupervisorEventDetails, SupervisorStatus } from "../events.ts";
-import type { QuorumSource, SuperviseOptions } from "../options.ts";
-import { _ACTION_MASK, RecoveryPolicy } from "../policy.ts";
 
 /** How often at most the record's last_updated is rewritten for new health checks. */
 const LAST_UPDATED_EVERY_MS = 100;
@@ -59,7 +58,7 @@ export interface EngineConfig {
   module: string;
   /** Authoritative time interval, policy and options. */
   options: SuperviseOptions;
-  region: DataRegion;
+  keeper: RegionKeeper;
   warnSignal: number;
   /** Id of the first instance (above 1 after a hand-over). */
   firstId: number;
@@ -69,7 +68,9 @@ export interface EngineConfig {
   quorum: { source: QuorumSource; owned: boolean } | undefined;
   /** What a stuck thread leads to. */
   stuck: StuckPolicy;
-  emit<K extends keyof SupervisorEventDetails>(type: K, detail: SupervisorEventDetails[K]): void;
+  emit: Emit;
+  /** How an instance's Worker is started; a Worker running worker_shim.ts when not given. */
+  startWorker?: WorkerStarter;
 }
 
 /** Runs supervision: instances one after another, as the policy says. */
@@ -103,12 +104,12 @@ export class Engine implements InstanceOwner {
     this.#restartTimes = config.restartAges.map((age) => now - age);
     this.#stuckThreads = config.stuckThreads;
     this.#limits = restartLimits(options);
-    const region = config.region;
+    const keeper = config.keeper;
     this.#standby = new Standby({
       enabled: options.standby ?? true,
       prerun: options.prerun ?? true,
-      spawn: (prerun) => this.#spawn(region.nextHandles, prerun ? region.handles : null),
-      version: () => region.version(),
+      spawn: (prerun) => this.#spawn(keeper.nextHandles, prerun ? keeper.region.handles : null),
+      version: () => keeper.version(),
       dropped: (reason) => config.emit("standby", { id: this.#lastId + 1, reason }),
     });
     this.#records = new RecordKeeper(config.sinks, (status) => config.emit("status", { status }));
@@ -131,23 +132,15 @@ export class Engine implements InstanceOwner {
   /** libsam's record as it stands, plus sam's counters. */
   get status(): SupervisorStatus {
     const s = this.#supervision;
-    const state = recordState(
-      s.state === "ended" ? s.end.reason : null,
-      s.state === "running" ? s.current.phase : null,
-    );
-    const last = this.#health?.lastCheck ?? 0;
-    const lastUpdated = last === 0 ? 0 : monotonicNs(last);
-    return {
+    return statusOf({
       instanceId: this.#lastId,
-      state,
-      recovery: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART ? "restart" : "quit",
-      pollPeriod: this.#interval,
-      lastUpdated,
-      poll_period: this.#interval,
-      last_updated: lastUpdated,
-      restarts: Math.max(0, this.#lastId - 1),
+      ended: s.state === "ended" ? s.end.reason : null,
+      phase: s.state === "running" ? s.current.phase : null,
+      policy: this.#policy,
+      interval: this.#interval,
+      lastCheck: this.#health?.lastCheck ?? 0,
       stuckThreads: this.#stuckThreads,
-    };
+    });
   }
 
   /** Ends supervision gracefully: warn, wait, kill the current instance. */
@@ -165,18 +158,18 @@ export class Engine implements InstanceOwner {
     return this.done;
   }
 
-  #spawn(region: DataRegion["handles"], replay: DataRegion["handles"] | null): Instance {
+  #spawn(region: DataRegionHandles, replay: DataRegionHandles | null): Instance {
     const config = {
       module: this.#config.module,
       timeInterval: this.#interval,
       recoveryPolicy: this.#policy,
       replay,
     };
-    return new Instance(config, region, this);
+    return new Instance(config, region, this, this.#config.startWorker);
   }
 
   #startNext(): void {
-    const region = this.#config.region;
+    const { region } = this.#config.keeper;
     let inst = this.#standby.take(region.header.buffer as SharedArrayBuffer);
     const id = ++this.#lastId;
     try {
@@ -186,7 +179,7 @@ export class Engine implements InstanceOwner {
       console.error(`sam: cannot start instance ${id}: ${error}`);
       return this.#finish(1, "failed");
     }
-    region.admit(id);
+    this.#config.keeper.admit(id);
     this.#to({ state: "running", current: inst, stopping: false });
     this.#health = new HealthTimer(inst.block, this.#interval, {
       onCheck: (at) => this.#healthChecked(at),
@@ -218,7 +211,7 @@ export class Engine implements InstanceOwner {
   markedFailed(inst: Instance): void {
     // A hostile instance can raise the flag without the CMAP flag; it means nothing then.
     if ((this.#policy & RecoveryPolicy.CMAP) === 0) return;
-    this.#policy = (this.#policy & ~_ACTION_MASK) | RecoveryPolicy.QUIT;
+    this.#policy = (this.#policy & ~ACTION_MASK) | RecoveryPolicy.QUIT;
     this.#terminate(inst, 128 + SIGKILL, "mark-failed");
   }
 
@@ -278,14 +271,13 @@ export class Engine implements InstanceOwner {
       const id = inst.id;
       // Exit codes are 8 bits, as a shell sees them.
       const code = rawCode & 0xff;
-      const checking = by === "supervisor" ||
-        Atomics.load(inst.block, INST_HC_STATE) === HC_STARTED;
+      const checking = by === "supervisor" || healthStarted(inst.block);
       this.#health?.settle();
       this.#health?.stop();
-      const { region, emit } = this.#config;
+      const { keeper, emit } = this.#config;
       if (by === "supervisor") {
         // Fenced first, so that nothing the instance still does can land.
-        region.fence(id);
+        keeper.fence(id);
         // Announced before terminate(): Deno emits the Worker's "exit" inside that call.
         emit("terminated", { id, code });
         inst.end(code, by);
@@ -299,7 +291,7 @@ export class Engine implements InstanceOwner {
       this.#lastCode = code;
       this.#warnSignal = inst.warnSignal(this.#warnSignal);
       // The next instance gets memory this one never saw; a broken header cannot be trusted.
-      const corrupt = !region.rehome(this.#lastId);
+      const corrupt = !keeper.rehome(this.#lastId);
       if (corrupt) emit("corrupt", { id });
       emit("exit", { id, code });
       const s = this.#supervision;
@@ -311,7 +303,7 @@ export class Engine implements InstanceOwner {
           corrupt,
           markedFailed: cause === "mark-failed",
           stopping: s.stopping,
-          restart: (this.#policy & _ACTION_MASK) === RecoveryPolicy.RESTART,
+          restart: restarts(this.#policy),
         }),
         verdict,
       );
@@ -356,7 +348,7 @@ export class Engine implements InstanceOwner {
 
   /** Watches a terminated instance's thread; reports and returns the verdict. */
   #watch(inst: Instance): Promise<ThreadVerdict> | null {
-    return watchTerminated(inst, (verdict, threadId) => {
+    return watchTerminated(inst.threadId, (verdict, threadId) => {
       const id = inst.id;
       if (verdict === "stopped") return this.#config.emit("thread-stopped", { id, threadId });
       this.#stuckThreads++;
@@ -375,7 +367,7 @@ export class Engine implements InstanceOwner {
       warnSignal: this.#warnSignal,
       restartAges: this.#restartTimes.map((t) => now - t),
       stuckThreads: this.#stuckThreads,
-      data: this.#config.region,
+      data: this.#config.keeper.region,
     });
     if (handedOver) this.#finish(0, "respawned");
     else this.#finish(EXIT_STUCK_THREAD, "stuck-thread");

@@ -3,8 +3,7 @@
 // hcSend() only counts (one Atomics.add, no clock). The supervisor times the checks itself:
 // after it saw one, it sets the deadline, keeps quiet for a moment (so that an instance that
 // sends checks in a tight loop wakes it rarely), then asks to be woken by the next check.
-import { INST_HC_COUNT, INST_HC_WANT } from "../shared_memory/layout.ts";
-import { _afterChange } from "../shared_memory/protocol.ts";
+import { afterHealthCheck, healthCount, wantHealthWake } from "../shared_memory/protocol.ts";
 
 /**
  * How long after a health check the supervisor waits (at most timeInterval / 8) before it
@@ -56,7 +55,7 @@ export class HealthTimer {
     clearTimeout(this.#deadline);
     clearTimeout(this.#quiet);
     this.#deadline = this.#quiet = undefined;
-    Atomics.store(this.#block, INST_HC_WANT, 0);
+    wantHealthWake(this.#block, false);
   }
 
   /**
@@ -68,7 +67,7 @@ export class HealthTimer {
   }
 
   #count(): number {
-    return Atomics.load(this.#block, INST_HC_COUNT);
+    return healthCount(this.#block);
   }
 
   /** A health check was seen now (or at most QUIET_MS ago): a new deadline. */
@@ -92,12 +91,12 @@ export class HealthTimer {
   #askForWake(): void {
     this.#quiet = undefined;
     if (!this.#state.timing) return;
-    Atomics.store(this.#block, INST_HC_WANT, 1);
+    wantHealthWake(this.#block, true);
     // One that came during the quiet time came at most QUIET_MS ago.
     if (this.#newCheck()) return this.#checked();
     if (this.#waiting) return;
     this.#waiting = true;
-    _afterChange(this.#block, INST_HC_COUNT, this.#state.seen, () => {
+    afterHealthCheck(this.#block, this.#state.seen, () => {
       this.#waiting = false;
       if (!this.#state.timing) return;
       if (this.#newCheck()) return this.#checked();

@@ -3,30 +3,19 @@
 // the instance publishes and carries out what the engine decided.
 import { Worker } from "node:worker_threads";
 import process from "node:process";
+import { HC_STARTED, HC_WAITING_QUORUM, INST_BYTES } from "../shared_memory/layout.ts";
+import { type InstanceData, type SignalMessage, threadIdOf } from "../shared_memory/messages.ts";
 import {
-  FLAG_ENDED,
-  FLAG_MARK_FAILED,
-  HC_STARTED,
-  HC_WAITING_QUORUM,
-  INST_BYTES,
-  INST_EVENT_SEQ,
-  INST_EXIT_CODE,
-  INST_FLAGS,
-  INST_HC_STATE,
-  INST_LISTENERS,
-  INST_QUORATE,
-  INST_REGISTERED,
-  INST_WARN_SIGNAL,
-} from "../shared_memory/layout.ts";
-import {
-  _afterChange,
   acknowledge,
   activate,
+  afterPublished,
+  changeSeq,
   dismiss,
-  type InstanceData,
+  listensFor,
+  readPublished,
   releaseWaits,
-  type SignalMessage,
-  threadIdOf,
+  setQuorate,
+  warnSignalOf,
 } from "../shared_memory/protocol.ts";
 import type { DataRegionHandles } from "../shared_memory/region.ts";
 import { ownModule, runtime } from "../platform/runtime.ts";
@@ -73,9 +62,22 @@ export interface SpawnConfig {
   replay: DataRegionHandles | null;
 }
 
+/** What the supervisor uses of an instance's Worker. */
+export type InstanceWorker = Pick<
+  Worker,
+  "on" | "once" | "postMessage" | "terminate" | "ref" | "unref"
+>;
+
+/** Starts the Worker an instance runs in, with what it is given. */
+export type WorkerStarter = (workerData: InstanceData) => InstanceWorker;
+
+/** A Worker running worker_shim.ts: how every instance runs. */
+export const startShim: WorkerStarter = (workerData) =>
+  new Worker(runtime.workerEntry(SHIM_URL), { workerData });
+
 /** An instance: a Worker running the shim, from standby to ended. */
 export class Instance {
-  readonly worker: Worker;
+  readonly worker: InstanceWorker;
   readonly block: Int32Array;
   /** Header of the data region the Worker was given: it acts on no other. */
   readonly regionHeader: SharedArrayBuffer;
@@ -90,7 +92,12 @@ export class Instance {
   #poll: ReturnType<typeof setInterval> | undefined;
 
   /** Starts a Worker that waits to be activated, acting on `region` once it is. */
-  constructor(config: SpawnConfig, region: DataRegionHandles, owner: InstanceOwner) {
+  constructor(
+    config: SpawnConfig,
+    region: DataRegionHandles,
+    owner: InstanceOwner,
+    start: WorkerStarter = startShim,
+  ) {
     this.#owner = owner;
     const buffer = new SharedArrayBuffer(INST_BYTES);
     const workerData: InstanceData = {
@@ -105,7 +112,7 @@ export class Instance {
     this.block = new Int32Array(buffer);
     this.regionHeader = region.header;
     this.prerun = workerData.prerun;
-    this.worker = new Worker(runtime.workerEntry(SHIM_URL), { workerData });
+    this.worker = start(workerData);
     // Only the first message counts: the shim sends it before the application can run, so
     // an application cannot make the supervisor watch another thread.
     this.worker.once("message", (message: unknown) => {
@@ -152,10 +159,8 @@ export class Instance {
   /** Makes the waiting Worker instance `id`, with the warning signal and quorum it starts with. */
   activate(id: number, warnSignal: number, quorate: boolean): void {
     this.#to({ phase: "activating", id });
-    Atomics.store(this.block, INST_WARN_SIGNAL, warnSignal);
-    Atomics.store(this.block, INST_QUORATE, quorate ? 1 : 0);
     this.worker.ref();
-    activate(this.block, id);
+    activate(this.block, id, warnSignal, quorate);
     this.#follow();
   }
 
@@ -168,19 +173,18 @@ export class Instance {
 
   /** Publishes the quorum to the instance; one waiting in start() wakes. */
   setQuorate(quorate: boolean): void {
-    Atomics.store(this.block, INST_QUORATE, quorate ? 1 : 0);
-    Atomics.notify(this.block, INST_QUORATE);
+    setQuorate(this.block, quorate);
   }
 
   /** The warning signal the instance set (or `fallback` when what it left is not a signal). */
   warnSignal(fallback: number): number {
-    const signo = Atomics.load(this.block, INST_WARN_SIGNAL);
+    const signo = warnSignalOf(this.block);
     return signalName(signo) !== undefined ? signo : fallback;
   }
 
   /** Whether the instance listens for signal `signo`. */
   listens(signo: number): boolean {
-    return ((Atomics.load(this.block, INST_LISTENERS) >>> signo) & 1) === 1;
+    return listensFor(this.block, signo);
   }
 
   /** Sends the warning `signo`; `kill` runs if it is still there after `waitMs`. */
@@ -215,45 +219,41 @@ export class Instance {
     let handled = Number.NaN;
     const changed = () => {
       if (!this.live) return;
-      const seen = Atomics.load(this.block, INST_EVENT_SEQ);
-      handled = seen;
-      const flags = Atomics.load(this.block, INST_FLAGS);
+      const published = readPublished(this.block);
+      handled = published.seq;
       const phase = this.#phase;
-      if (phase.phase === "activating" && Atomics.load(this.block, INST_REGISTERED) === 1) {
+      if (phase.phase === "activating" && published.registered) {
         this.#to({ phase: "registered", id: phase.id, waitingForQuorum: false });
         this.#owner.registered(this);
       }
-      if ((flags & FLAG_MARK_FAILED) !== 0) {
+      if (published.markedFailed) {
         this.#owner.markedFailed(this);
         if (!this.live) return;
       }
-      if ((flags & FLAG_ENDED) !== 0) {
-        return this.#owner.ended(this, Atomics.load(this.block, INST_EXIT_CODE));
-      }
-      this.#followHealthState();
+      if (published.ended !== null) return this.#owner.ended(this, published.ended);
+      this.#followHealthState(published.health);
       if (!this.live) return;
       this.#owner.changed(this);
-      acknowledge(this.block, seen);
+      acknowledge(this.block, published.seq);
     };
     const wait = () => {
       if (!this.live) return;
-      _afterChange(this.block, INST_EVENT_SEQ, handled, () => {
+      afterPublished(this.block, handled, () => {
         changed();
         wait();
       });
     };
     // Should a wake-up ever be lost, a slow poll still finds the change.
     this.#poll = setInterval(() => {
-      if (Atomics.load(this.block, INST_EVENT_SEQ) !== handled) changed();
+      if (changeSeq(this.block) !== handled) changed();
     }, EVENT_POLL_MS);
     changed();
     wait();
   }
 
-  #followHealthState(): void {
+  #followHealthState(hc: number): void {
     const phase = this.#phase;
     if (phase.phase !== "registered" && phase.phase !== "checking") return;
-    const hc = Atomics.load(this.block, INST_HC_STATE);
     if (hc === HC_STARTED && phase.phase === "registered") {
       this.#to({ phase: "checking", id: phase.id });
       this.#owner.checking(this, true);

@@ -1,9 +1,13 @@
 // The supervisor's log: one line per recovery step, saying which instance and why, so that
 // an operator can tell from a service's stderr why it restarted.
 import process from "node:process";
-import type { SupervisorEventDetails } from "../events.ts";
+import type { SupervisorEventDetails, SupervisorEventMap } from "../events.ts";
+import type { SamOptions } from "../options.ts";
 
 type Details = SupervisorEventDetails;
+
+/** How the engine tells its events. */
+export type Emit = <K extends keyof Details>(type: K, detail: Details[K]) => void;
 
 const SIGNALLED: Record<number, string> = { 130: "SIGINT", 137: "SIGKILL", 143: "SIGTERM" };
 
@@ -48,4 +52,22 @@ export function logLine<K extends keyof Details>(type: K, detail: Details[K]): s
 /** Where log lines go: stderr, with the program's pid, as a service manager collects it. */
 export function stderrLog(line: string): void {
   process.stderr.write(`sam[${process.pid}]: ${line}\n`);
+}
+
+/**
+ * Where the supervisor's events go: a line to its log (as `options.log` says), then
+ * `options.onEvent`, then the listeners of `target` (a Supervisor; none on the main thread).
+ */
+export function dispatcher(options: SamOptions, target: EventTarget | null): Emit {
+  return (type, detail) => {
+    const { log, onEvent } = options;
+    const sink = log === true ? stderrLog : typeof log === "function" ? log : null;
+    if (sink !== null) {
+      const line = logLine(type, detail);
+      if (line !== null) sink(line);
+    }
+    const event = new CustomEvent(type, { detail });
+    onEvent?.(event as SupervisorEventMap[typeof type]);
+    target?.dispatchEvent(event);
+  };
 }

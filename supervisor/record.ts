@@ -1,11 +1,13 @@
 // libsam's state record (its cmap keys under resources.process.<pid>.) and where it goes. A
 // sink is one place the record is kept: a JSON file today, corosync's cmap beside it.
-import type { SupervisorStatus } from "../events.ts";
+import type { SupervisorState, SupervisorStatus } from "../events.ts";
+import { monotonicNs } from "../platform/clock.ts";
+import { restarts } from "../shared_memory/validate.ts";
 import type { InstancePhase } from "./instance.ts";
 import type { EndReason } from "./recovery.ts";
 
 /** libsam's state values, as written in its record. */
-export type RecordState = "stopped" | "running" | "failed" | "waiting for quorum";
+export type RecordState = SupervisorState;
 
 /** The record libsam keeps in cmap under `resources.process.<pid>.`. */
 export interface StateRecord {
@@ -37,6 +39,38 @@ export function recordState(ended: EndReason | null, phase: InstancePhase | null
   if (phase?.phase === "checking" || phase?.phase === "warned") return "running";
   if (phase?.phase === "registered" && phase.waitingForQuorum) return "waiting for quorum";
   return "stopped";
+}
+
+/** What supervision's status is made of. */
+export interface StatusFacts {
+  /** The current (or last) instance's id; 0 before the first. */
+  instanceId: number;
+  /** How supervision ended; null while it runs. */
+  ended: EndReason | null;
+  /** The current instance's phase; null between instances. */
+  phase: InstancePhase | null;
+  /** The recovery policy now (markFailed() switches it to quit). */
+  policy: number;
+  interval: number;
+  /** When the last health check was seen (performance.now() ms); 0 before any. */
+  lastCheck: number;
+  stuckThreads: number;
+}
+
+/** libsam's record as `facts` make it, plus sam's counters. */
+export function statusOf(facts: StatusFacts): SupervisorStatus {
+  const lastUpdated = facts.lastCheck === 0 ? 0 : monotonicNs(facts.lastCheck);
+  return {
+    instanceId: facts.instanceId,
+    state: recordState(facts.ended, facts.phase),
+    recovery: restarts(facts.policy) ? "restart" : "quit",
+    pollPeriod: facts.interval,
+    lastUpdated,
+    poll_period: facts.interval,
+    last_updated: lastUpdated,
+    restarts: Math.max(0, facts.instanceId - 1),
+    stuckThreads: facts.stuckThreads,
+  };
 }
 
 /** One place the record is kept. */

@@ -2,7 +2,7 @@
 // needs the CPU, so that a recovery only wakes it. By default it also runs the application
 // ahead, up to its register() (the replay part), as a fork of the supervisor would find it.
 import type { Instance } from "./instance.ts";
-import { INST_PRERUN, INST_REPLAY_READ, PRERUN_FAILED } from "../shared_memory/layout.ts";
+import { prerunFailed, replayWasRead } from "../shared_memory/protocol.ts";
 
 /**
  * How long after an instance registered its successor's Worker is spawned: spawning takes a
@@ -80,9 +80,10 @@ export class Standby {
     // Not the region the value is in now (it was reset or rehomed twice): start afresh.
     if (inst.regionHeader !== header) return "region";
     if (!inst.prerun) return null;
-    if (Atomics.load(inst.block, INST_PRERUN) === PRERUN_FAILED) return "prerun-failed";
-    const read = Atomics.load(inst.block, INST_REPLAY_READ) === 1;
-    if (read && this.#config.version() !== waiting.version) return "stale-read";
+    if (prerunFailed(inst.block)) return "prerun-failed";
+    if (replayWasRead(inst.block) && this.#config.version() !== waiting.version) {
+      return "stale-read";
+    }
     return null;
   }
 

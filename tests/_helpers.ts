@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { runtime } from "../platform/runtime.ts";
+import { scriptArgs } from "./harness/runtime.ts";
 import { SIGNALS } from "../shared_memory/signals.ts";
 
 export interface AppResult {
@@ -36,7 +36,7 @@ export function fixtureEnv(extra: Record<string, string> = {}): Record<string, s
 
 /** The command line that runs the fixture `name` on the runtime running the tests. */
 export function command(name: string): string[] {
-  return [process.execPath, ...runtime.scriptArgs(fixture(name))];
+  return [process.execPath, ...scriptArgs(fixture(name))];
 }
 
 /**

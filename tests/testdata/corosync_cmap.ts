@@ -2,7 +2,7 @@
 // time: the test dumps cmap with corosync-cmapctl between steps ("next" on stdin).
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { monotonicNs } from "../../corosync/libraries.ts";
+import { readClockMonotonic } from "../../platform/clock.ts";
 import { openCmap } from "../../corosync/cmap.ts";
 import type { SamError } from "../../errors.ts";
 
@@ -14,7 +14,7 @@ const next = async () => {
 
 const prefix = `resources.process.${process.pid}.`;
 const cmap = openCmap();
-const stamp = monotonicNs();
+const stamp = readClockMonotonic();
 cmap.setString(prefix + "recovery", "quit");
 cmap.setUint64(prefix + "poll_period", 2000n);
 cmap.setUint64(prefix + "last_updated", stamp);

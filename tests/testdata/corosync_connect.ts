@@ -1,6 +1,6 @@
 // Tries corosync's cmap and quorum and prints the code each one throws (or "ok").
 import { CorosyncQuorum } from "../../corosync/quorum.ts";
-import { monotonicNs } from "../../corosync/libraries.ts";
+import { readClockMonotonic } from "../../platform/clock.ts";
 import { openCmap } from "../../corosync/cmap.ts";
 import { SamError } from "../../errors.ts";
 
@@ -16,4 +16,4 @@ const attempt = (name: string, fn: () => { close(): void }) => {
 };
 attempt("cmap", openCmap);
 attempt("quorum", () => CorosyncQuorum.open());
-console.log(`monotonic ${monotonicNs()}`);
+console.log(`monotonic ${readClockMonotonic()}`);

@@ -10,8 +10,9 @@ import { SamError } from "../../errors.ts";
 const key = `resources.process.${process.pid}.state`;
 const cmap = openCmap();
 const quorum = CorosyncQuorum.open();
-quorum.addEventListener("disconnect", () => {
-  console.log(`disconnect quorate=${quorum.quorate} code=${quorum.error?.code}`);
+quorum.addEventListener("disconnect", (event) => {
+  const error = (event as CustomEvent<SamError>).detail;
+  console.log(`disconnect quorate=${quorum.quorate} code=${error.code}`);
 });
 const write = (label: string) => {
   try {
