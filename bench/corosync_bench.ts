@@ -1,4 +1,4 @@
-// Costs of the corosync binding against a corosync of its own (tests/_corosync.ts), printed
+// Costs of the corosync binding against a corosync of its own (tests/harness/corosync.ts), printed
 // as JSON: one cmap_set_uint64 of last_updated, and a quorum change seen as a "change" event
 // (from the libcmap set of quorum.expected_votes to the event, in the same process).
 // Run as root: deno run --allow-all bench/corosync_bench.ts, or bun bench/corosync_bench.ts.
@@ -119,7 +119,7 @@ async function _samFigures(openCmap: typeof import("../corosync/cmap.ts").openCm
 if (process.argv.includes("--inside")) {
   await inside();
 } else {
-  const { startCorosync } = await import("../tests/_corosync.ts");
+  const { startCorosync } = await import("../tests/harness/corosync.ts");
   await using cluster = await startCorosync();
   const script = fileURLToPath(import.meta.url);
   const app = cluster.run([process.execPath, ...scriptArgs(script), "--inside"]);

@@ -2,11 +2,12 @@
 // thread_watch.ts): supervision goes on beside it, hands over to a new image of the process
 // (exec.ts, respawn.ts) carrying its state (state.ts), or ends the process for its service
 // manager to start it again.
+import type { SupervisorEnd, SupervisorEventDetails } from "../events.ts";
 import type { DataRegion } from "../shared_memory/region.ts";
 import { execHandOver, execUnavailable, takeExecHandOver } from "./exec.ts";
 import { respawn, takeRespawnedState } from "./respawn.ts";
 import type { HandOverState, HandOverStrategy } from "./state.ts";
-import type { ThreadVerdict } from "./thread_watch.ts";
+import { type ThreadVerdict, VERDICT_FIRST, watchTerminated } from "./thread_watch.ts";
 
 export type { HandOverStrategy } from "./state.ts";
 
@@ -47,7 +48,7 @@ function threadIs(id: number, verdict: ThreadVerdict): string {
 }
 
 /** Says on stderr why the process ends with EXIT_STUCK_THREAD. */
-export function cannotLeaveBehind(id: number, verdict: ThreadVerdict, why: string): void {
+function cannotLeaveBehind(id: number, verdict: ThreadVerdict, why: string): void {
   console.error(
     `sam: ${
       threadIs(id, verdict)
@@ -55,11 +56,98 @@ export function cannotLeaveBehind(id: number, verdict: ThreadVerdict, why: strin
   );
 }
 
+/** What supervision carries into a new image, as the engine has it; `lastId` is the stuck one. */
+export type Carried = Omit<HandOverState, "data"> & { data: DataRegion; lastId: number };
+
+/** How the supervisor hears of terminated instances' threads and of a hand-over. */
+export type ThreadEvents = <K extends "thread-stopped" | "stuck-thread" | "handover">(
+  type: K,
+  detail: SupervisorEventDetails[K],
+) => void;
+
+/** The supervisor's hold on its terminated instances' threads, and on what a stuck one leads to. */
+export class StuckThreads {
+  #count: number;
+  readonly #policy: StuckPolicy;
+  readonly #tell: ThreadEvents;
+
+  /** `count` stuck threads so far (an earlier image's), `policy` for the next. */
+  constructor(count: number, policy: StuckPolicy, tell: ThreadEvents) {
+    this.#count = count;
+    this.#policy = policy;
+    this.#tell = tell;
+  }
+
+  /** Terminated instances' threads that the runtime did not stop, so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Watches the thread `threadId` of terminated instance `id`, telling what became of it.
+   * Returns the verdict where the next instance waits for it (where the runtime may leave a
+   * thread running); elsewhere null: the watch only reports.
+   */
+  watch(id: number, threadId: number): Promise<ThreadVerdict> | null {
+    const verdict = watchTerminated(threadId, (seen, tid) => {
+      if (seen === "stopped") return this.#tell("thread-stopped", { id, threadId: tid });
+      this.#count++;
+      this.#tell("stuck-thread", { id, threadId: tid, spinning: seen === "spinning" });
+    });
+    return VERDICT_FIRST ? verdict : null;
+  }
+
+  /** Whether supervision goes on in this image after `verdict`. */
+  goesOn(verdict: ThreadVerdict): boolean {
+    return verdict === "stopped" || this.#policy.action === "go-on";
+  }
+
+  /**
+   * Leaves a stuck thread behind: hands supervision over (told first), or says why it
+   * cannot. Resolves how supervision ends in this image; with exec it never resolves: this
+   * image is gone.
+   */
+  leaveBehind(
+    verdict: ThreadVerdict,
+    carried: Omit<Carried, "stuckThreads">,
+  ): Promise<SupervisorEnd> {
+    const policy = this.#policy;
+    if (policy.action === "go-on") return Promise.resolve({ code: 0, reason: "stopped" });
+    const all = { ...carried, stuckThreads: this.#count };
+    return leaveBehind(policy, verdict, all, (kind) => {
+      this.#tell("handover", { id: carried.nextId, kind });
+    });
+  }
+}
+
+/**
+ * Leaves the stuck thread behind as `stuck` says: hands supervision over (`announce` hears of
+ * it first), or says why it cannot. Resolves how supervision ends in this image; with exec it
+ * never resolves: this image is gone.
+ */
+async function leaveBehind(
+  stuck: Exclude<StuckPolicy, { action: "go-on" }>,
+  verdict: ThreadVerdict,
+  carried: Carried,
+  announce: (kind: string) => void,
+): Promise<SupervisorEnd> {
+  const failed: SupervisorEnd = { code: EXIT_STUCK_THREAD, reason: "stuck-thread" };
+  if (stuck.action === "exit") {
+    cannotLeaveBehind(carried.lastId, verdict, stuck.why);
+    return failed;
+  }
+  announce(stuck.strategy.kind);
+  const { lastId, ...state } = carried;
+  return await handOver(stuck.strategy, verdict, lastId, state)
+    ? { code: 0, reason: "respawned" }
+    : failed;
+}
+
 /**
  * Hands supervision over by `strategy`, the stored data copied out of `data`; resolves
- * whether the new image runs (with exec it never resolves: this image is gone).
+ * whether the new image runs.
  */
-export async function handOver(
+async function handOver(
   strategy: HandOverStrategy,
   verdict: ThreadVerdict,
   id: number,

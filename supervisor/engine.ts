@@ -2,14 +2,8 @@
 // method, and the one entry every end of an instance goes through. What to do comes from the
 // pure functions of recovery.ts; timing, the standby, the record, quorum and the hand-over
 // each have a file of their own.
-import {
-  cannotLeaveBehind,
-  EXIT_STUCK_THREAD,
-  handOver,
-  type HandOverStrategy,
-  type StuckPolicy,
-} from "../handover/hand_over.ts";
-import { type ThreadVerdict, VERDICT_FIRST, watchTerminated } from "../handover/thread_watch.ts";
+import { type StuckPolicy, StuckThreads } from "../handover/hand_over.ts";
+import type { ThreadVerdict } from "../handover/thread_watch.ts";
 import type { SupervisorEnd, SupervisorStatus } from "../events.ts";
 import type { QuorumSource, SuperviseOptions } from "../options.ts";
 import { RecoveryPolicy } from "../policy.ts";
@@ -20,7 +14,7 @@ import { HealthTimer } from "./health.ts";
 import { Instance, type InstanceOwner, type WorkerStarter } from "./instance.ts";
 import type { Emit } from "./log.ts";
 import { type QuorumWatch, watchQuorum } from "./quorum_relay.ts";
-import { leavesFailed, RecordKeeper, type RecordSink, statusOf } from "./record.ts";
+import { RecordKeeper, type RecordSink, statusOf } from "./record.ts";
 import {
   decideAfterEnd,
   endCode,
@@ -32,7 +26,6 @@ import {
   restartLimits,
 } from "./recovery.ts";
 import type { RegionKeeper } from "./region_keeper.ts";
-import type { DataRegionHandles } from "../shared_memory/region.ts";
 import { Standby } from "./standby.ts";
 
 /** How often at most the record's last_updated is rewritten for new health checks. */
@@ -86,7 +79,7 @@ export class Engine implements InstanceOwner {
   #lastId: number;
   #lastCode = 0;
   #restartTimes: readonly number[];
-  #stuckThreads: number;
+  readonly #stuck: StuckThreads;
   #health: HealthTimer | null = null;
   readonly #records: RecordKeeper;
   #resolveDone!: (end: SupervisorEnd) => void;
@@ -102,14 +95,22 @@ export class Engine implements InstanceOwner {
     this.#lastId = config.firstId - 1;
     const now = performance.now();
     this.#restartTimes = config.restartAges.map((age) => now - age);
-    this.#stuckThreads = config.stuckThreads;
+    this.#stuck = new StuckThreads(config.stuckThreads, config.stuck, config.emit);
     this.#limits = restartLimits(options);
-    const keeper = config.keeper;
     this.#standby = new Standby({
       enabled: options.standby ?? true,
       prerun: options.prerun ?? true,
-      spawn: (prerun) => this.#spawn(keeper.nextHandles, prerun ? keeper.region.handles : null),
-      version: () => keeper.version(),
+      keeper: config.keeper,
+      spawn: (region, replay) => {
+        const { module, startWorker } = config;
+        const spawn = {
+          module,
+          timeInterval: this.#interval,
+          recoveryPolicy: this.#policy,
+          replay,
+        };
+        return new Instance(spawn, region, this, startWorker);
+      },
       dropped: (reason) => config.emit("standby", { id: this.#lastId + 1, reason }),
     });
     this.#records = new RecordKeeper(config.sinks, (status) => config.emit("status", { status }));
@@ -139,7 +140,7 @@ export class Engine implements InstanceOwner {
       policy: this.#policy,
       interval: this.#interval,
       lastCheck: this.#health?.lastCheck ?? 0,
-      stuckThreads: this.#stuckThreads,
+      stuckThreads: this.#stuck.count,
     });
   }
 
@@ -158,22 +159,11 @@ export class Engine implements InstanceOwner {
     return this.done;
   }
 
-  #spawn(region: DataRegionHandles, replay: DataRegionHandles | null): Instance {
-    const config = {
-      module: this.#config.module,
-      timeInterval: this.#interval,
-      recoveryPolicy: this.#policy,
-      replay,
-    };
-    return new Instance(config, region, this, this.#config.startWorker);
-  }
-
   #startNext(): void {
-    const { region } = this.#config.keeper;
-    let inst = this.#standby.take(region.header.buffer as SharedArrayBuffer);
     const id = ++this.#lastId;
+    let inst: Instance;
     try {
-      inst ??= this.#spawn(region.handles, null);
+      inst = this.#standby.next();
     } catch (error) {
       // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
       console.error(`sam: cannot start instance ${id}: ${error}`);
@@ -282,7 +272,7 @@ export class Engine implements InstanceOwner {
         emit("terminated", { id, code });
         inst.end(code, by);
         void inst.worker.terminate();
-        verdict = this.#watch(inst);
+        verdict = this.#stuck.watch(id, inst.threadId);
       } else {
         inst.end(code, by);
         // It said it ended; should its Worker not finish by itself, it is ended all the same.
@@ -326,51 +316,29 @@ export class Engine implements InstanceOwner {
       return this.#finish(endCode("restart-limit", code), "restart-limit");
     }
     this.#restartTimes = plan.history;
-    if (verdict === null || !VERDICT_FIRST) return this.#restartAfter(plan.delay);
+    if (verdict === null) return this.#restartAfter(plan.delay);
     // Never at a healthy instance's cost: the verdict comes before the next instance starts.
     this.#to({ state: "watching-thread" });
-    void verdict.then((v) => {
+    void verdict.then(async (v) => {
       if (this.#supervision.state !== "watching-thread") return;
-      const stuck = this.#config.stuck;
-      if (v === "stopped" || stuck.action === "go-on") return this.#restartAfter(plan.delay);
-      if (stuck.action === "hand-over") return void this.#handOver(stuck.strategy, v);
-      cannotLeaveBehind(this.#lastId, v, stuck.why);
-      this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
+      if (this.#stuck.goesOn(v)) return this.#restartAfter(plan.delay);
+      // Into a new image of the process, or out of it: the stuck thread stays in this one.
+      this.#to({ state: "handing-over" });
+      const now = performance.now();
+      const end = await this.#stuck.leaveBehind(v, {
+        lastId: this.#lastId,
+        nextId: this.#lastId + 1,
+        warnSignal: this.#warnSignal,
+        restartAges: this.#restartTimes.map((t) => now - t),
+        data: this.#config.keeper.region,
+      });
+      this.#finish(end.code, end.reason);
     });
   }
 
   #restartAfter(delay: number): void {
     if (delay === 0) return this.#startNext();
     this.#to({ state: "restart-delay", timer: setTimeout(() => this.#startNext(), delay) });
-  }
-
-  // ---- Threads the runtime did not stop, and the hand-over ----
-
-  /** Watches a terminated instance's thread; reports and returns the verdict. */
-  #watch(inst: Instance): Promise<ThreadVerdict> | null {
-    return watchTerminated(inst.threadId, (verdict, threadId) => {
-      const id = inst.id;
-      if (verdict === "stopped") return this.#config.emit("thread-stopped", { id, threadId });
-      this.#stuckThreads++;
-      this.#config.emit("stuck-thread", { id, threadId, spinning: verdict === "spinning" });
-    });
-  }
-
-  /** Carries supervision into a new image of the process, leaving the stuck thread behind. */
-  async #handOver(strategy: HandOverStrategy, verdict: ThreadVerdict): Promise<void> {
-    this.#to({ state: "handing-over" });
-    const nextId = this.#lastId + 1;
-    this.#config.emit("handover", { id: nextId, kind: strategy.kind });
-    const now = performance.now();
-    const handedOver = await handOver(strategy, verdict, this.#lastId, {
-      nextId,
-      warnSignal: this.#warnSignal,
-      restartAges: this.#restartTimes.map((t) => now - t),
-      stuckThreads: this.#stuckThreads,
-      data: this.#config.keeper.region,
-    });
-    if (handedOver) this.#finish(0, "respawned");
-    else this.#finish(EXIT_STUCK_THREAD, "stuck-thread");
   }
 
   // ---- The record and the end of supervision ----
@@ -388,13 +356,7 @@ export class Engine implements InstanceOwner {
     this.#standby.close();
     const current = s.state === "running" ? s.current : null;
     if (current?.live) this.#terminate(current, 128 + SIGKILL, "finish");
-    // libsam's record: left as failed when supervision ends by recovery under quit, removed
-    // when it ends with health checking stopped.
-    this.#records.write(this.status, reason === "failed");
-    if (!leavesFailed(reason) && reason !== "respawned") {
-      this.#records.remove();
-    }
-    this.#records.close();
+    this.#records.end(this.status, reason);
     const announce = () => {
       this.#config.emit("end", end);
       this.#resolveDone(end);

@@ -62,11 +62,15 @@ export interface SpawnConfig {
   replay: DataRegionHandles | null;
 }
 
-/** What the supervisor uses of an instance's Worker. */
-export type InstanceWorker = Pick<
-  Worker,
-  "on" | "once" | "postMessage" | "terminate" | "ref" | "unref"
->;
+/** What the supervisor uses of an instance's Worker (a node:worker_threads Worker). */
+export interface InstanceWorker {
+  on(event: "message" | "error" | "exit", listener: (value: any) => void): unknown;
+  once(event: "message" | "exit", listener: (value: any) => void): unknown;
+  postMessage(message: unknown): void;
+  terminate(): Promise<number>;
+  ref(): void;
+  unref(): void;
+}
 
 /** Starts the Worker an instance runs in, with what it is given. */
 export type WorkerStarter = (workerData: InstanceData) => InstanceWorker;

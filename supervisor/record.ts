@@ -133,13 +133,17 @@ export class RecordKeeper {
     for (const sink of this.#sinks) sink.write(record, whole);
   }
 
-  /** Removes the record from every sink. */
-  remove(): void {
-    for (const sink of this.#sinks) sink.remove();
-  }
-
-  /** Lets go of every sink's connection or timer (supervision ended). */
-  close(): void {
+  /**
+   * Writes the last record as supervision ends with `reason` (`status` as it ends), and lets
+   * go of every sink's connection or timer. As libsam's: left as failed when supervision ends
+   * by recovery under quit, removed when it ends with health checking stopped (kept for the
+   * new image after a hand-over).
+   */
+  end(status: SupervisorStatus, reason: EndReason): void {
+    this.write(status, reason === "failed");
+    if (!leavesFailed(reason) && reason !== "respawned") {
+      for (const sink of this.#sinks) sink.remove();
+    }
     for (const sink of this.#sinks) sink.close?.();
   }
 }

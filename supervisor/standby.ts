@@ -2,7 +2,9 @@
 // needs the CPU, so that a recovery only wakes it. By default it also runs the application
 // ahead, up to its register() (the replay part), as a fork of the supervisor would find it.
 import type { Instance } from "./instance.ts";
+import type { RegionKeeper } from "./region_keeper.ts";
 import { prerunFailed, replayWasRead } from "../shared_memory/protocol.ts";
+import type { DataRegionHandles } from "../shared_memory/region.ts";
 
 /**
  * How long after an instance registered its successor's Worker is spawned: spawning takes a
@@ -19,15 +21,15 @@ export interface StandbyConfig {
   enabled: boolean;
   /** Whether it runs the application ahead. */
   prerun: boolean;
-  /** Spawns a Worker on the region the next rehome moves the value into. */
-  spawn(prerun: boolean): Instance;
-  /** The stored data's version now (see DataRegion.version). */
-  version(): number;
+  /** The stored data. */
+  keeper: RegionKeeper;
+  /** Spawns a Worker acting on `region`; one that runs ahead reads `replay` until activated. */
+  spawn(region: DataRegionHandles, replay: DataRegionHandles | null): Instance;
   /** A standby was dropped; the recovery falls back to a fresh Worker. */
   dropped(reason: StandbyDrop): void;
 }
 
-/** Holds at most one waiting Worker. */
+/** Where the next instance comes from: the standby, or else a Worker spawned there and then. */
 export class Standby {
   readonly #config: StandbyConfig;
   #prerun: boolean;
@@ -46,10 +48,12 @@ export class Standby {
     this.#timer = setTimeout(() => {
       if (this.#waiting !== null) return;
       try {
-        const inst = this.#config.spawn(this.#prerun);
+        // On the region the next rehome moves the value into.
+        const { keeper, spawn } = this.#config;
+        const inst = spawn(keeper.nextHandles, this.#prerun ? keeper.region.handles : null);
         // A standby must not keep a finished program alive.
         inst.worker.unref();
-        this.#waiting = { inst, version: this.#config.version() };
+        this.#waiting = { inst, version: keeper.version() };
       } catch {
         // No standby: the next recovery spawns its Worker itself.
       }
@@ -57,11 +61,22 @@ export class Standby {
   }
 
   /**
+   * The next instance: the standby when it can become it, else a Worker spawned now.
+   *
+   * @throws What spawning a Worker throws (on Deno, no read permission for worker_shim.ts).
+   */
+  next(): Instance {
+    const { region } = this.#config.keeper;
+    return this.#take(region.header.buffer as SharedArrayBuffer) ??
+      this.#config.spawn(region.handles, null);
+  }
+
+  /**
    * The standby, when it can become the next instance: still there, given the region whose
    * header is `header`, its pre-run (if any) not failed and its reads of the stored data
    * still true. Otherwise it is dismissed and null returned.
    */
-  take(header: SharedArrayBuffer): Instance | null {
+  #take(header: SharedArrayBuffer): Instance | null {
     clearTimeout(this.#timer);
     const waiting = this.#waiting;
     this.#waiting = null;
@@ -81,7 +96,7 @@ export class Standby {
     if (inst.regionHeader !== header) return "region";
     if (!inst.prerun) return null;
     if (prerunFailed(inst.block)) return "prerun-failed";
-    if (replayWasRead(inst.block) && this.#config.version() !== waiting.version) {
+    if (replayWasRead(inst.block) && this.#config.keeper.version() !== waiting.version) {
       return "stale-read";
     }
     return null;

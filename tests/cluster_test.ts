@@ -2,14 +2,14 @@
 // keys at every step, the same changes in the same order), corosync's watchdog on a sam
 // process, QUORUM from corosync's quorum service, corosync restarted under a running
 // program, and a three-node cluster with one node cut off. Every corosync is the test's own
-// (tests/_corosync.ts), in namespaces that are deleted at the end.
+// (tests/harness/corosync.ts), in namespaces that are deleted at the end.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readClockMonotonic } from "../platform/clock.ts";
-import { command } from "./_helpers.ts";
+import { command } from "./harness/helpers.ts";
 import {
   buildLibsamSteps,
   type Cluster,
@@ -20,7 +20,7 @@ import {
   type NsProcess,
   startCluster,
   startCorosync,
-} from "./_corosync.ts";
+} from "./harness/corosync.ts";
 
 const skip = corosyncUnavailable() ?? false;
 const skipLibsam = libsamUnavailable() ?? false;

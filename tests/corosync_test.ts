@@ -1,5 +1,5 @@
-// corosync's own services through _corosync.ts, against a real corosync of the test's own
-// (tests/_corosync.ts), and libsam's own record as the ground truth to compare sam with.
+// corosync's own services through corosync/, against a real corosync of the test's own
+// (tests/harness/corosync.ts), and libsam's own record as the ground truth to compare sam with.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readClockMonotonic } from "../platform/clock.ts";
 import { CsError } from "../errors.ts";
-import { command } from "./_helpers.ts";
+import { command } from "./harness/helpers.ts";
 import {
   buildLibsamSteps,
   corosyncUnavailable,
@@ -16,7 +16,7 @@ import {
   normalizeRecord,
   startCluster,
   startCorosync,
-} from "./_corosync.ts";
+} from "./harness/corosync.ts";
 
 const skip = corosyncUnavailable() ?? false;
 const skipLibsam = libsamUnavailable() ?? false;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runtimeName } from "./harness/runtime.ts";
-import { command, fixture } from "./_helpers.ts";
+import { command, fixture } from "./harness/helpers.ts";
 
 interface Run {
   pid: number;

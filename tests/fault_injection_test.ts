@@ -20,7 +20,7 @@ import {
   writerBuffers,
 } from "./testdata/rel_writers.ts";
 import type { Cut, LaneOptions, LaneReport } from "./testdata/rel_cutoff_lane.ts";
-import { runApp, within } from "./_helpers.ts";
+import { runApp, within } from "./harness/helpers.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { runtime } from "../platform/runtime.ts";
 import { runtimeName } from "./harness/runtime.ts";
-import { command, fixture, runApp, startApp, within } from "./_helpers.ts";
+import { command, fixture, runApp, startApp, within } from "./harness/helpers.ts";
 
 /** Whether this runtime leaves a terminated thread running, so that sam hands over. */
 const handsOver = !runtime.terminateInterruptsCode;

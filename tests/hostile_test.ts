@@ -8,7 +8,7 @@ import { DATA_HEADER_SLOTS, INST_SLOTS } from "../shared_memory/layout.ts";
 import { pattern } from "./testdata/rel_pattern.ts";
 import { hostilePlan } from "./testdata/rel_hostile_plan.ts";
 import { sameBytes } from "./testdata/rel_writers.ts";
-import { within } from "./_helpers.ts";
+import { within } from "./harness/helpers.ts";
 
 const MiB = 1024 * 1024;
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fixture } from "./_helpers.ts";
+import { fixture } from "./helpers.ts";
 
 /** A program started inside a cluster's namespace. */
 export interface NsProcess {

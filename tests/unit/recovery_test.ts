@@ -9,7 +9,7 @@ import {
   escalate,
   planRestart,
   type RestartLimits,
-} from "../supervisor/recovery.ts";
+} from "../../supervisor/recovery.ts";
 
 const facts = {
   checking: true,

@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { scriptArgs } from "./harness/runtime.ts";
-import { SIGNALS } from "../shared_memory/signals.ts";
+import { scriptArgs } from "./runtime.ts";
+import { SIGNALS } from "../../shared_memory/signals.ts";
 
 export interface AppResult {
   code: number | null;
@@ -19,7 +19,7 @@ const LOG_LINE = /^sam\[\d+\]: (.*)$/;
 
 /** Path of a fixture in tests/testdata. */
 export function fixture(name: string): string {
-  return fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
 }
 
 /**

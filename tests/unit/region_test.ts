@@ -1,16 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import type { DataRegion } from "../shared_memory/region.ts";
-import { readIntact } from "../shared_memory/data_protocol.ts";
-import { RegionKeeper } from "../supervisor/region_keeper.ts";
+import type { DataRegion } from "../../shared_memory/region.ts";
+import { readIntact } from "../../shared_memory/data_protocol.ts";
+import { RegionKeeper } from "../../supervisor/region_keeper.ts";
 import {
   DATA_CONTROL,
   DATA_LENGTH_0,
   DATA_MAGIC,
   SUPERVISOR_HOLDER,
-} from "../shared_memory/layout.ts";
-import { CsError } from "../errors.ts";
+} from "../../shared_memory/layout.ts";
+import { CsError } from "../../errors.ts";
 
 const MiB = 1024 * 1024;
 
@@ -41,7 +41,7 @@ test("fence() keeps a thread that was given up from publishing, even mid-copy", 
   const region = keeper.region;
   region.store(SUPERVISOR_HOLDER, new Uint8Array(16 * MiB).fill(0));
   keeper.admit(1);
-  const worker = new Worker(new URL("./testdata/region_writer.ts", import.meta.url), {
+  const worker = new Worker(new URL("../testdata/region_writer.ts", import.meta.url), {
     workerData: { region: region.handles, size: 16 * MiB },
   });
   try {
@@ -127,7 +127,7 @@ test("store() keeps at most twice the stored size in shared memory, plus the hea
 });
 
 function scribbler(region: DataRegion): { worker: Worker; passes: (n: number) => Promise<void> } {
-  const worker = new Worker(new URL("./testdata/region_scribbler.ts", import.meta.url), {
+  const worker = new Worker(new URL("../testdata/region_scribbler.ts", import.meta.url), {
     workerData: { region: region.handles },
   });
   const passes = (n: number) =>
@@ -187,7 +187,7 @@ test("rehome() moves the value into the home nextHandles gave out ahead, which a
   assert.notEqual(next.header, region.handles.header);
   assert.equal(keeper.nextHandles.header, next.header, "the same home until a rehome takes it");
   // Attached before the value moves in, as a standby attaches it.
-  const worker = new Worker(new URL("./testdata/region_reader.ts", import.meta.url), {
+  const worker = new Worker(new URL("../testdata/region_reader.ts", import.meta.url), {
     workerData: { region: next },
   });
   try {
