@@ -121,7 +121,7 @@ export function ownModule(name: string, base: string): URL {
 /** A Worker entry for `module`: a `data:` module importing it when it is not a file. */
 function fileOrDataEntry(module: URL): URL | string {
   if (module.protocol === "file:") return module;
-  return `data:text/javascript,import ${encodeURIComponent(JSON.stringify(module.href))};`;
+  return new URL(`data:text/javascript,import ${encodeURIComponent(JSON.stringify(module.href))};`);
 }
 
 const common = {

@@ -23,6 +23,8 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
 // from the caller would win over it on some, so it goes.
 const env: Record<string, string> = { ...process.env as Record<string, string>, NO_COLOR: "1" };
 delete env.FORCE_COLOR;
+// The installed-package tests build sam as `deno publish` would upload it, with this Deno.
+if ("Deno" in globalThis) env.SAM_DENO = process.execPath;
 
 /** Hands each whole line of `stream` to `write` as it arrives, and the rest at its end. */
 function forwardLines(stream: Readable, write: (line: string) => void): void {

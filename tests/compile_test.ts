@@ -4,15 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,22 +21,6 @@ function compile(cwd: string, entries: string[], dir: string): string {
   const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8" });
   assert.equal(r.status, 0, `bun build failed: ${r.stderr}`);
   return outfile;
-}
-
-/** A project in `dir`: sam installed as from JSR (node_modules/@x/sam), the fixture as main.ts. */
-function installedProject(dir: string): void {
-  const sam = join(dir, "node_modules", "@x", "sam");
-  mkdirSync(sam, { recursive: true });
-  for (const file of readdirSync(REPO).filter((f) => f.endsWith(".ts"))) {
-    copyFileSync(join(REPO, file), join(sam, file));
-  }
-  const exports = { ".": "./mod.ts", "./worker_shim": "./worker_shim.ts" };
-  writeFileSync(
-    join(sam, "package.json"),
-    JSON.stringify({ name: "@x/sam", type: "module", exports }),
-  );
-  const main = readFileSync(FIXTURE, "utf8").replace('"../../mod.ts"', '"@x/sam"');
-  writeFileSync(join(dir, "main.ts"), main);
 }
 
 /** Runs `binary` as the tests run their fixtures (the helpers load sam's runtime: Bun only). */
@@ -82,25 +58,5 @@ test(
   { skip },
   inTempDir(async (dir) => {
     await assertRecovers(compile(REPO, [FIXTURE, join(REPO, "worker_shim.ts")], dir));
-  }),
-);
-
-test(
-  "bun build --compile: a program with sam in node_modules/@x/sam recovers in its process",
-  { skip },
-  inTempDir(async (dir) => {
-    installedProject(dir);
-    await assertRecovers(compile(dir, ["main.ts", "node_modules/@x/sam/worker_shim.ts"], dir));
-  }),
-);
-
-test(
-  "bun build --compile: a program built without worker_shim.ts says what it lacks",
-  { skip },
-  inTempDir(async (dir) => {
-    installedProject(dir);
-    const r = await run(compile(dir, ["main.ts"], dir));
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /cannot start instance 1: .*worker_shim is not in this compiled/);
   }),
 );

@@ -50,9 +50,11 @@ export function runApp(
   onLine?: (line: string, child: ChildProcess) => void,
   onSpawn?: (child: ChildProcess) => void,
   argv: string[] = command(name),
+  cwd?: string,
 ): Promise<AppResult> {
   const [executable, ...args] = argv;
   const child = spawn(executable, args, {
+    cwd,
     env: fixtureEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -96,20 +98,30 @@ export function startApp(
   name: string,
   env: Record<string, string> = {},
   timeoutMs = 60_000,
+  argv: string[] = command(name),
+  cwd?: string,
 ): RunningApp {
   const seen: string[] = [];
   const waiting = new Set<{ want: (line: string) => boolean; resolve: (l: string) => void }>();
   let child!: ChildProcess;
-  const done = runApp(name, env, timeoutMs, (line, c) => {
-    child = c;
-    seen.push(line);
-    for (const w of waiting) {
-      if (w.want(line)) {
-        waiting.delete(w);
-        w.resolve(line);
+  const done = runApp(
+    name,
+    env,
+    timeoutMs,
+    (line, c) => {
+      child = c;
+      seen.push(line);
+      for (const w of waiting) {
+        if (w.want(line)) {
+          waiting.delete(w);
+          w.resolve(line);
+        }
       }
-    }
-  }, (c) => child = c);
+    },
+    (c) => child = c,
+    argv,
+    cwd,
+  );
   return {
     get child() {
       return child;
