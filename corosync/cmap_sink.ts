@@ -8,12 +8,44 @@
 // mark failed, a health check) it writes `last_updated` first, then the state the command
 // leads to; under QUORUM `waiting for quorum` comes before `running`, even when quorate. It
 // never rewrites `recovery`, not even when mark failed switches its own policy to quit.
+//
+// The record itself and what a sink is are defined here, beside libsam's keys: the
+// supervisor's record.ts makes the record, and its sinks (this one, a JSON file) keep it.
 import process from "node:process";
 import { CsError, SamError } from "../errors.ts";
 import type { CmapConnection } from "./cmap.ts";
 import { readClockMonotonic } from "../platform/clock.ts";
 import { unrefTimer } from "../platform/timers.ts";
-import type { RecordSink, RecordState, StateRecord } from "../supervisor/record.ts";
+import type { SupervisorState } from "../events.ts";
+
+/** libsam's state values, as written in its record. */
+export type RecordState = SupervisorState;
+
+/** The record libsam keeps in cmap under `resources.process.<pid>.`. */
+export interface StateRecord {
+  /** `quit` or `restart`: the only values corosync's watchdog takes without a reboot. */
+  recovery: "quit" | "restart";
+  /** The time interval in ms (`poll_period`). */
+  pollPeriod: number;
+  /** CLOCK_MONOTONIC ns of the last health check (`last_updated`); 0 before any. */
+  lastUpdated: number;
+  state: RecordState;
+  /**
+   * Whether this change answers a call of the instance (start, stop, markFailed): libsam
+   * rewrites `last_updated` for each command of its child before it writes the state.
+   */
+  touched: boolean;
+}
+
+/** One place the record is kept. */
+export interface RecordSink {
+  /** Writes the record: whole when `whole`, else only `lastUpdated` changed. */
+  write(record: StateRecord, whole: boolean): void;
+  /** Removes the record: supervision ended with health checking stopped. */
+  remove(): void;
+  /** Lets go of what the sink holds (a connection, a timer); the record stays as it is. */
+  close?(): void;
+}
 
 /** How long after a failed attempt the sink tries to reach corosync again, in ms. */
 const RECONNECT_EVERY_MS = 500;

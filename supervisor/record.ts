@@ -1,29 +1,14 @@
-// libsam's state record (its cmap keys under resources.process.<pid>.) and where it goes. A
-// sink is one place the record is kept: a JSON file today, corosync's cmap beside it.
-import type { SupervisorState, SupervisorStatus } from "../events.ts";
+// libsam's state record (its cmap keys under resources.process.<pid>.) as supervision makes
+// it, and where it goes: the sinks (a JSON file, record_file.ts; corosync's cmap,
+// corosync/cmap_sink.ts, which defines the record as libsam keeps it).
+import type { RecordSink, RecordState, StateRecord } from "../corosync/cmap_sink.ts";
+import type { SupervisorStatus } from "../events.ts";
 import { monotonicNs } from "../platform/clock.ts";
 import { restarts } from "../shared_memory/validate.ts";
 import type { InstancePhase } from "./instance.ts";
 import type { EndReason } from "./recovery.ts";
 
-/** libsam's state values, as written in its record. */
-export type RecordState = SupervisorState;
-
-/** The record libsam keeps in cmap under `resources.process.<pid>.`. */
-export interface StateRecord {
-  /** `quit` or `restart`: the only values corosync's watchdog takes without a reboot. */
-  recovery: "quit" | "restart";
-  /** The time interval in ms (`poll_period`). */
-  pollPeriod: number;
-  /** CLOCK_MONOTONIC ns of the last health check (`last_updated`); 0 before any. */
-  lastUpdated: number;
-  state: RecordState;
-  /**
-   * Whether this change answers a call of the instance (start, stop, markFailed): libsam
-   * rewrites `last_updated` for each command of its child before it writes the state.
-   */
-  touched: boolean;
-}
+export type { RecordSink, RecordState, StateRecord } from "../corosync/cmap_sink.ts";
 
 /** End reasons that leave libsam's record as failed: recovery under quit ended supervision. */
 export function leavesFailed(reason: EndReason): boolean {
@@ -71,16 +56,6 @@ export function statusOf(facts: StatusFacts): SupervisorStatus {
     restarts: Math.max(0, facts.instanceId - 1),
     stuckThreads: facts.stuckThreads,
   };
-}
-
-/** One place the record is kept. */
-export interface RecordSink {
-  /** Writes the record: whole when `whole`, else only `lastUpdated` changed. */
-  write(record: StateRecord, whole: boolean): void;
-  /** Removes the record: supervision ended with health checking stopped. */
-  remove(): void;
-  /** Lets go of what the sink holds (a connection, a timer); the record stays as it is. */
-  close?(): void;
 }
 
 /** Whether two records differ in more than `lastUpdated`. */
