@@ -6,7 +6,7 @@ import type { DataRegion } from "../shared_memory/region.ts";
 export interface InstanceContext {
   /** This instance's id; 0 in a standby until it is activated. */
   id: number;
-  /** The instance block (see _layout.ts). */
+  /** The instance block (see shared_memory/layout.ts). */
   readonly block: Int32Array;
   /** The stored data, once activated. */
   readonly region: DataRegion;
