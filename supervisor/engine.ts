@@ -160,15 +160,17 @@ export class Engine implements InstanceOwner {
   }
 
   #startNext(): void {
-    const id = ++this.#lastId;
     let inst: Instance;
     try {
+      // A standby dropped here is reported for the id it would have been.
       inst = this.#standby.next();
     } catch (error) {
+      const id = ++this.#lastId;
       // No Worker at all (on Deno, for example, no read permission for worker_shim.ts).
       console.error(`sam: cannot start instance ${id}: ${error}`);
       return this.#finish(1, "failed");
     }
+    const id = ++this.#lastId;
     this.#config.keeper.admit(id);
     this.#to({ state: "running", current: inst, stopping: false });
     this.#health = new HealthTimer(inst.block, this.#interval, {
