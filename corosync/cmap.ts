@@ -91,7 +91,7 @@ export interface CmapConnection {
   close(): void;
 }
 
-class _CmapConnection implements CmapConnection {
+class NativeCmap implements CmapConnection {
   #lib: CmapLib;
   #handle = new BigUint64Array(1);
   #connected = false;
@@ -250,5 +250,5 @@ class _CmapConnection implements CmapConnection {
  *   corosync cannot be reached (not running, or in another network namespace).
  */
 export function openCmap(): CmapConnection {
-  return new _CmapConnection(cmapLib());
+  return new NativeCmap(cmapLib());
 }

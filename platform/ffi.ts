@@ -100,20 +100,20 @@ export function ffiNonblocking(): boolean {
   return g.Deno !== undefined;
 }
 
-let _bunFfi: BunFfi | undefined;
+let bunFfi: BunFfi | undefined;
 
-function _loadBunFfi(): BunFfi {
-  if (_bunFfi) return _bunFfi;
+function loadBunFfi(): BunFfi {
+  if (bunFfi) return bunFfi;
   // A synchronous require keeps openLibrary synchronous; bun:ffi is loaded on first use only.
   const meta = import.meta as unknown as { require?: (id: string) => unknown };
   if (typeof meta.require !== "function") {
     throw new SamError(CsError.CS_ERR_LIBRARY, "bun:ffi cannot be loaded here");
   }
-  _bunFfi = meta.require("bun:ffi") as BunFfi;
-  return _bunFfi;
+  bunFfi = meta.require("bun:ffi") as BunFfi;
+  return bunFfi;
 }
 
-const _bunTypes: Record<NativeType, string> = {
+const BUN_TYPES: Record<NativeType, string> = {
   void: "void",
   i32: "i32",
   u32: "u32",
@@ -123,7 +123,7 @@ const _bunTypes: Record<NativeType, string> = {
   buffer: "buffer",
 };
 
-function _denoSymbols(specs: Record<string, SymbolSpec>): Record<string, unknown> {
+function denoSymbols(specs: Record<string, SymbolSpec>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     out[name] = {
@@ -149,7 +149,7 @@ interface Convention {
   ): Promise<unknown>;
 }
 
-function _wrap(
+function wrap(
   specs: Record<string, SymbolSpec>,
   raw: Record<string, (...args: unknown[]) => unknown>,
   convention: Convention,
@@ -158,7 +158,7 @@ function _wrap(
   for (const [name, spec] of Object.entries(specs)) {
     const fn = raw[name];
     const pointerArgs = spec.parameters.flatMap((t, i) => t === "pointer" ? [i] : []);
-    const convert = _resultConverter(spec.result, convention.pointerOut);
+    const convert = resultConverter(spec.result, convention.pointerOut);
     const call = pointerArgs.length === 0 ? fn : (...args: unknown[]) => {
       for (const i of pointerArgs) args[i] = convention.pointerIn(args[i]);
       return fn(...args);
@@ -171,8 +171,8 @@ function _wrap(
   return out;
 }
 
-function _denoConvention(deno: DenoFfi): Convention {
-  const unrefOp = _denoUnrefOpPromise(deno);
+function denoConvention(deno: DenoFfi): Convention {
+  const unrefOp = denoUnrefOpPromise(deno);
   return {
     pointerIn: (a) =>
       a === null || a === undefined || a === 0n || a === 0
@@ -188,7 +188,7 @@ function _denoConvention(deno: DenoFfi): Convention {
   };
 }
 
-function _denoUnrefOpPromise(deno: DenoFfi): ((p: Promise<unknown>) => void) | undefined {
+function denoUnrefOpPromise(deno: DenoFfi): ((p: Promise<unknown>) => void) | undefined {
   const d = deno as unknown as Record<symbol | string, any>;
   const unref = d[d.internal as symbol]?.core?.unrefOpPromise;
   return typeof unref === "function" ? unref : undefined;
@@ -201,17 +201,17 @@ function _denoUnrefOpPromise(deno: DenoFfi): ((p: Promise<unknown>) => void) | u
  * @returns `true` on a Deno that offers it, `false` elsewhere.
  */
 export function ffiUnrefSupported(): boolean {
-  return g.Deno !== undefined && _denoUnrefOpPromise(g.Deno) !== undefined;
+  return g.Deno !== undefined && denoUnrefOpPromise(g.Deno) !== undefined;
 }
 
 /** Bun: no calls on another thread; a nonblocking call runs now, its Promise resolved. */
-const _bunConvention: Convention = {
+const bunConvention: Convention = {
   pointerIn: (a) => a === null || a === undefined ? null : Number(a),
   pointerOut: (p) => p === null || p === 0 || p === 0n ? null : BigInt(p as number),
   nonblocking: (call, args) => Promise.resolve(call(...args)),
 };
 
-function _resultConverter(
+function resultConverter(
   type: NativeType,
   pointer: (p: unknown) => bigint | null,
 ): (value: unknown) => unknown {
@@ -253,25 +253,25 @@ export function openLibrary<S extends Record<string, SymbolSpec>>(
     try {
       if (g.Deno) {
         const deno = g.Deno;
-        const lib = deno.dlopen(name, _denoSymbols(symbols));
+        const lib = deno.dlopen(name, denoSymbols(symbols));
         return {
-          symbols: _wrap(symbols, lib.symbols, _denoConvention(deno)) as NativeLibrary<
+          symbols: wrap(symbols, lib.symbols, denoConvention(deno)) as NativeLibrary<
             S
           >["symbols"],
           close: () => lib.close(),
         };
       }
-      const bun = _loadBunFfi();
+      const bun = loadBunFfi();
       const bunSymbols: Record<string, unknown> = {};
       for (const [sym, spec] of Object.entries(symbols)) {
         bunSymbols[sym] = {
-          args: spec.parameters.map((t) => _bunTypes[t]),
-          returns: _bunTypes[spec.result === "buffer" ? "pointer" : spec.result],
+          args: spec.parameters.map((t) => BUN_TYPES[t]),
+          returns: BUN_TYPES[spec.result === "buffer" ? "pointer" : spec.result],
         };
       }
       const lib = bun.dlopen(name, bunSymbols);
       return {
-        symbols: _wrap(symbols, lib.symbols, _bunConvention) as NativeLibrary<S>["symbols"],
+        symbols: wrap(symbols, lib.symbols, bunConvention) as NativeLibrary<S>["symbols"],
         close: () => lib.close(),
       };
     } catch (error) {
@@ -282,7 +282,7 @@ export function openLibrary<S extends Record<string, SymbolSpec>>(
   throw new SamError(CsError.CS_ERR_LIBRARY, `cannot load ${failures.join("; ")}`);
 }
 
-const _encoder = new TextEncoder();
+const encoder = new TextEncoder();
 
 /**
  * A NUL-terminated UTF-8 copy of a string, to pass as a `"buffer"` parameter.
@@ -291,7 +291,7 @@ const _encoder = new TextEncoder();
  * @returns Its UTF-8 bytes followed by one 0 byte.
  */
 export function cString(s: string): Uint8Array {
-  const bytes = _encoder.encode(s);
+  const bytes = encoder.encode(s);
   const out = new Uint8Array(bytes.length + 1);
   out.set(bytes);
   return out;
