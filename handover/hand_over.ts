@@ -104,17 +104,25 @@ export class StuckThreads {
 
   /**
    * Leaves a stuck thread behind: hands supervision over (told first), or says why it
-   * cannot. Resolves how supervision ends in this image; with exec it never resolves: this
-   * image is gone.
+   * cannot; `at` is supervision as it stands, `restartTimes` when its restarts were
+   * (performance.now() ms). Resolves how supervision ends in this image; with exec it never
+   * resolves: this image is gone. (Never called where goesOn() said so.)
    */
   leaveBehind(
     verdict: ThreadVerdict,
-    carried: Omit<Carried, "stuckThreads">,
+    at: { lastId: number; warnSignal: number; data: DataRegion },
+    restartTimes: readonly number[],
   ): Promise<SupervisorEnd> {
     const policy = this.#policy;
     if (policy.action === "go-on") return Promise.resolve({ code: 0, reason: "stopped" });
-    const all = { ...carried, stuckThreads: this.#count };
-    return leaveBehind(policy, verdict, all, (kind) => {
+    const now = performance.now();
+    const carried = {
+      ...at,
+      nextId: at.lastId + 1,
+      restartAges: restartTimes.map((t) => now - t),
+      stuckThreads: this.#count,
+    };
+    return leaveBehind(policy, verdict, carried, (kind) => {
       this.#tell("handover", { id: carried.nextId, kind });
     });
   }

@@ -326,14 +326,9 @@ export class Engine implements InstanceOwner {
       if (this.#stuck.goesOn(v)) return this.#restartAfter(plan.delay);
       // Into a new image of the process, or out of it: the stuck thread stays in this one.
       this.#to({ state: "handing-over" });
-      const now = performance.now();
-      const end = await this.#stuck.leaveBehind(v, {
-        lastId: this.#lastId,
-        nextId: this.#lastId + 1,
-        warnSignal: this.#warnSignal,
-        restartAges: this.#restartTimes.map((t) => now - t),
-        data: this.#config.keeper.region,
-      });
+      const { region } = this.#config.keeper;
+      const at = { lastId: this.#lastId, warnSignal: this.#warnSignal, data: region };
+      const end = await this.#stuck.leaveBehind(v, at, this.#restartTimes);
       this.#finish(end.code, end.reason);
     });
   }
