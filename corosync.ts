@@ -5,27 +5,11 @@
  *
  * @module
  */
-import { ReopeningQuorum } from "./_cluster.ts";
-import type { QuorumWakeMode } from "./_corosync_quorum.ts";
+import type { CorosyncQuorumOptions } from "./corosync/quorum.ts";
+import { ReopeningQuorum } from "./corosync/reopening_quorum.ts";
 import type { QuorumSource } from "./options.ts";
 
-/** How a corosync quorum source learns of news without blocking the event loop. */
-export type CorosyncQuorumWake = QuorumWakeMode;
-
-/** Options of {@linkcode corosyncQuorum}. */
-export interface CorosyncQuorumOptions {
-  /**
-   * `"poll"`: a nonblocking FFI `poll` on libquorum's fd (Deno); `"worker"`: a Worker
-   * blocking in `poll` (Bun); `"timer"`: a look every `timerMs`.
-   * @default {"poll" on Deno, "worker" on Bun}
-   */
-  wake?: CorosyncQuorumWake;
-  /**
-   * Period of the `"timer"` mode, in ms.
-   * @default {10}
-   */
-  timerMs?: number;
-}
+export type { CorosyncQuorumOptions, CorosyncQuorumWake } from "./corosync/quorum.ts";
 
 /** corosync's quorum, as {@linkcode corosyncQuorum} returns it. */
 export interface CorosyncQuorumSource extends QuorumSource {

@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { acting, api, IN_USE, requireState } from "./_api_state.ts";
-import { type InstanceContext, instanceContext } from "./_context.ts";
-import { INST_REPLAY_READ, SUPERVISOR_HOLDER } from "./_layout.ts";
-import { dataGranted } from "./_protocol.ts";
-import { describe, type StorableData, toBytes } from "./_bytes.ts";
+import { handle, IN_USE } from "./instance/handle.ts";
+import type { InstanceContext } from "./instance/context.ts";
+import { SUPERVISOR_HOLDER } from "./shared_memory/layout.ts";
+import { dataGranted, markReplayRead } from "./shared_memory/protocol.ts";
+import { restoreTarget } from "./shared_memory/region.ts";
+import { describe, type StorableData, toBytes } from "./shared_memory/bytes.ts";
 import { CsError, SamError } from "./errors.ts";
 
 /**
@@ -30,12 +31,12 @@ import { CsError, SamError } from "./errors.ts";
  * ```
  */
 export function dataStore(data: StorableData): void {
-  requireState("dataStore()", IN_USE);
+  handle.require("dataStore()", IN_USE);
   const bytes = data === null ? null : toBytes(data);
-  const context = instanceContext();
-  if (context === undefined) return api.mainRegion!.store(SUPERVISOR_HOLDER, bytes, false);
+  const context = handle.context;
+  if (context === undefined) return handle.mainRegion.store(SUPERVISOR_HOLDER, bytes, false);
   // Before register() a replay: checked, but nothing is stored.
-  if (!acting()) return context.region.checkFits(bytes);
+  if (!handle.acting) return context.region.checkFits(bytes);
   if (!dataGranted(context.block)) {
     context.region.checkFits(bytes);
     throw new SamError(
@@ -59,9 +60,9 @@ export function dataStore(data: StorableData): void {
  * ```
  */
 export function dataGetsize(): number {
-  requireState("dataGetsize()", IN_USE);
-  const context = instanceContext();
-  if (context === undefined) return api.mainRegion!.size(SUPERVISOR_HOLDER, false);
+  handle.require("dataGetsize()", IN_USE);
+  const context = handle.context;
+  if (context === undefined) return handle.mainRegion.size(SUPERVISOR_HOLDER, false);
   if (context.id === 0 || !dataGranted(context.block)) return replayRead(context).length;
   return context.region.size(context.id);
 }
@@ -88,9 +89,9 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
       `into must be a Uint8Array, not ${describe(into)}`,
     );
   }
-  requireState("dataRestore()", IN_USE);
-  const context = instanceContext();
-  if (context === undefined) return api.mainRegion!.restore(SUPERVISOR_HOLDER, into, false);
+  handle.require("dataRestore()", IN_USE);
+  const context = handle.context;
+  if (context === undefined) return handle.mainRegion.restore(SUPERVISOR_HOLDER, into, false);
   if (context.id === 0 || !dataGranted(context.block)) return copyInto(replayRead(context), into);
   return context.region.restore(context.id, into);
 }
@@ -101,19 +102,13 @@ export function dataRestore(into?: Uint8Array): Uint8Array {
  * the supervisor does not activate a standby whose reads the data has since outdated.
  */
 function replayRead(context: InstanceContext): Uint8Array {
-  Atomics.store(context.block, INST_REPLAY_READ, 1);
+  markReplayRead(context.block);
   return context.replayRegion!.snapshot();
 }
 
 function copyInto(bytes: Uint8Array, into: Uint8Array | undefined): Uint8Array {
   if (into === undefined) return bytes;
-  if (into.byteLength < bytes.length) {
-    throw new SamError(
-      CsError.CS_ERR_INVALID_PARAM,
-      `into holds ${into.byteLength} bytes, less than the ${bytes.length} stored`,
-    );
-  }
-  const out = into.subarray(0, bytes.length);
+  const out = restoreTarget(into, bytes.length);
   out.set(bytes);
   return out;
 }

@@ -3,13 +3,9 @@
  *
  * @module
  */
-import type { RecordState } from "./_record.ts";
-import type { ReloadFailure, ReloadResult } from "./supervisor/reload.ts";
-
-export type { ReloadFailure, ReloadResult };
 
 /** libsam's state values, as published in its cmap record. */
-export type SupervisorState = RecordState;
+export type SupervisorState = "stopped" | "running" | "failed" | "waiting for quorum";
 
 /** What {@linkcode Supervisor.status} reports: libsam's cmap record, plus sam's counters. */
 export interface SupervisorStatus {
@@ -53,6 +49,27 @@ export interface SupervisorEnd {
     | "respawned"
     | "stuck-thread";
 }
+
+/** Why a reload did not end with the new instance serving. */
+export type ReloadFailure =
+  | "not-running"
+  | "in-progress"
+  | "stopping"
+  | "no-worker"
+  | "ended"
+  | "timeout"
+  | "stopped";
+
+/**
+ * What {@linkcode Supervisor.reload} resolves with: whether the new instance took over.
+ * `reloaded: true`: instance `id` serves and instance `replaced` has ended. `reloaded: false`:
+ * the instance that served before still does (unless supervision ended meanwhile); `id` is the
+ * new instance that failed (null when none was started), `reason` says why, and `code` is its
+ * exit code when it ended by itself before its `start()`.
+ */
+export type ReloadResult =
+  | { reloaded: true; id: number; replaced: number }
+  | { reloaded: false; id: number | null; reason: ReloadFailure; code?: number };
 
 /** The `detail` of each event a {@linkcode Supervisor} dispatches, by event type. */
 export interface SupervisorEventDetails {

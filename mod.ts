@@ -21,7 +21,7 @@
  */
 export { CsError, csErrorName, SamError } from "./errors.ts";
 export { RecoveryPolicy } from "./policy.ts";
-export type { StorableData } from "./_bytes.ts";
+export type { StorableData } from "./shared_memory/bytes.ts";
 export type { QuorumSource, SamOptions, SuperviseOptions } from "./options.ts";
 export { dataGetsize, dataRestore, dataStore } from "./data.ts";
 export { addSignalListener, removeSignalListener } from "./signal_listeners.ts";

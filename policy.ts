@@ -33,8 +33,3 @@ export const RecoveryPolicy = {
 
 /** A recovery policy: an action, optionally combined with the `QUORUM` and `CMAP` flags. */
 export type RecoveryPolicy = number;
-
-/** The bits that select the action (`QUIT` or `RESTART`). */
-export const _ACTION_MASK = 0x07;
-/** Every bit libsam knows. */
-export const _KNOWN_BITS = 0x07 | 0x08 | 0x10;

@@ -6,8 +6,7 @@
  * @module
  */
 import {
-  acting,
-  api,
+  handle,
   type HealthCheckCallback,
   IN_USE,
   ONLY_INITIALIZED,
@@ -15,31 +14,18 @@ import {
   ONLY_REGISTERED,
   ONLY_STARTED,
   REGISTERED_OR_STARTED,
-  requireState,
-  State,
-} from "./_api_state.ts";
-import { instanceContext } from "./_context.ts";
-import { hcBlock, startHealthChecks, stopHealthChecks } from "./_instance_side.ts";
-import {
-  FLAG_MARK_FAILED,
-  INST_FLAGS,
-  INST_PRERUN,
-  INST_REGISTERED,
-  INST_WARN_SIGNAL,
-  PRERUN_AT_REGISTER,
-} from "./_layout.ts";
-import { publishChange, sendHealthCheck } from "./_protocol.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./_region.ts";
-import { describe } from "./_bytes.ts";
-import { runtime } from "./_runtime.ts";
-import { signalNumber, SIGTERM } from "./_signals.ts";
-import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
-import { connectCluster, needsCorosync } from "./_cluster.ts";
+} from "./instance/handle.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./shared_memory/region.ts";
+import { describe } from "./shared_memory/bytes.ts";
+import { runtime } from "./platform/runtime.ts";
+import { signalNumber, SIGTERM } from "./shared_memory/signals.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./shared_memory/validate.ts";
+import { connectCluster, needsCorosync } from "./corosync/connect.ts";
 import { CsError, SamError } from "./errors.ts";
-import type { SamOptions } from "./options.ts";
 import { RecoveryPolicy } from "./policy.ts";
+import type { SamOptions } from "./options.ts";
 
-export type { HealthCheckCallback } from "./_api_state.ts";
+export type { HealthCheckCallback } from "./instance/handle.ts";
 
 /**
  * Prepares sam (libsam's `sam_initialize`). Call it once, before {@linkcode register}.
@@ -60,15 +46,17 @@ export type { HealthCheckCallback } from "./_api_state.ts";
  * ```
  */
 export function initialize(interval: number, policy: RecoveryPolicy, options?: SamOptions): void {
-  requireState("initialize()", ONLY_NOT_INITIALIZED);
+  handle.require("initialize()", ONLY_NOT_INITIALIZED);
   checkTimeInterval(interval);
   const opts = checkOptions(options, checkPolicy(policy));
-  const context = instanceContext();
+  const context = handle.context;
   if (context === undefined) {
     // As libsam's sam_initialize connects to quorum; an instance's initialize() is a replay.
-    api.cluster = connectCluster(policy, opts);
-    api.mainRegion = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
-  } else if (
+    const cluster = connectCluster(policy, opts);
+    const region = DataRegion.create(opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE);
+    return handle.initialize(interval, policy, opts, { region, warnSignal: SIGTERM, cluster });
+  }
+  if (
     needsCorosync(policy, opts) &&
     (interval !== context.timeInterval || policy !== context.recoveryPolicy)
   ) {
@@ -76,11 +64,7 @@ export function initialize(interval: number, policy: RecoveryPolicy, options?: S
     // initialized it, so corosync could not be reached for this one.
     throw new SamError(CsError.CS_ERR_LIBRARY, "corosync could not be reached (a replay)");
   }
-  api.timeInterval = context?.timeInterval ?? interval;
-  api.recoveryPolicy = context?.recoveryPolicy ?? policy;
-  api.options = opts;
-  api.mainWarnSignal = SIGTERM;
-  api.state = State.INITIALIZED;
+  handle.initialize(context.timeInterval, context.recoveryPolicy, opts, null);
 }
 
 /**
@@ -102,45 +86,23 @@ export function initialize(interval: number, policy: RecoveryPolicy, options?: S
  */
 export function register(): Promise<number> {
   try {
-    requireState("register()", ONLY_INITIALIZED);
+    handle.require("register()", ONLY_INITIALIZED);
   } catch (e) {
     return Promise.reject(e);
   }
-  const context = instanceContext();
-  if (context !== undefined) {
-    const registered = (id: number): number => {
-      api.state = State.REGISTERED;
-      publishChange(context.block, INST_REGISTERED, 1);
-      return id;
-    };
-    if (context.id !== 0) return Promise.resolve(registered(context.id));
-    // A standby that ran the application ahead: it waits here until it is activated.
-    if (api.registering) {
-      return Promise.reject(
-        new SamError(CsError.CS_ERR_BAD_HANDLE, "register() is already waiting"),
-      );
-    }
-    api.registering = true;
-    Atomics.store(context.block, INST_PRERUN, PRERUN_AT_REGISTER);
-    return context.activated!.then(registered);
-  }
+  const context = handle.context;
+  if (context !== undefined) return handle.registerInstance(context);
   const module = runtime.mainModule();
   if (module === undefined) {
     return Promise.reject(
       new SamError(CsError.CS_ERR_LIBRARY, "register() found no main module to run as an instance"),
     );
   }
-  api.state = State.REGISTERED;
-  const options = {
-    ...api.options,
-    timeInterval: api.timeInterval,
-    recoveryPolicy: api.recoveryPolicy,
-  };
-  const region = api.mainRegion!;
-  const warnSignal = api.mainWarnSignal;
+  const { options, interval, policy, region, warnSignal, cluster } = handle.registerMain();
+  const authoritative = { ...options, timeInterval: interval, recoveryPolicy: policy };
   // Loaded here only: an instance never loads the supervisor.
-  void import("./_main_thread.ts").then(({ superviseMainThread }) =>
-    superviseMainThread(module, options, region, warnSignal, api.cluster)
+  void import("./supervisor/main_thread.ts").then(({ superviseMainThread }) =>
+    superviseMainThread(module, authoritative, region, warnSignal, cluster)
   );
   return new Promise<number>(() => {});
 }
@@ -162,15 +124,11 @@ export function register(): Promise<number> {
  */
 export function start(): Promise<void> {
   try {
-    requireState("start()", ONLY_REGISTERED);
-    if (api.starting) {
-      throw new SamError(CsError.CS_ERR_BAD_HANDLE, "start() is already waiting for quorum");
-    }
+    handle.require("start()", ONLY_REGISTERED);
   } catch (e) {
     return Promise.reject(e);
   }
-  api.starting = true;
-  return startHealthChecks(instanceContext()!.block).finally(() => api.starting = false);
+  return handle.start(handle.context!.block);
 }
 
 /**
@@ -189,9 +147,9 @@ export function start(): Promise<void> {
  * ```
  */
 export function stop(): void {
-  requireState("stop()", ONLY_STARTED);
+  handle.require("stop()", ONLY_STARTED);
   // As in libsam, the state record says "stopped" once stop() returns.
-  stopHealthChecks(instanceContext()!.block);
+  handle.stop(handle.context!.block);
 }
 
 /**
@@ -206,8 +164,7 @@ export function stop(): void {
  * ```
  */
 export function hcSend(): void {
-  if (api.state !== State.STARTED) requireState("hcSend()", ONLY_STARTED);
-  sendHealthCheck(hcBlock!);
+  handle.hcSend();
 }
 
 /**
@@ -231,8 +188,8 @@ export function hcSend(): void {
  * ```
  */
 export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
-  requireState("hcCallbackRegister()", ONLY_REGISTERED);
-  if (api.timeInterval === 0) {
+  handle.require("hcCallbackRegister()", ONLY_REGISTERED);
+  if (handle.timeInterval === 0) {
     throw new SamError(
       CsError.CS_ERR_INVALID_PARAM,
       "hcCallbackRegister() needs a time interval above 0, not 0",
@@ -244,13 +201,13 @@ export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
       `cb must be a function or null, not ${describe(cb)}`,
     );
   }
-  if (cb === null && api.hcCallback === null) {
+  if (cb === null && handle.hcCallback === null) {
     throw new SamError(
       CsError.CS_ERR_INVALID_PARAM,
       "hcCallbackRegister(null) with no callback registered",
     );
   }
-  api.hcCallback = cb;
+  handle.hcCallback = cb;
 }
 
 /**
@@ -268,7 +225,7 @@ export function hcCallbackRegister(cb: HealthCheckCallback | null): void {
  * ```
  */
 export function warnSignalSet(signal: string): void {
-  requireState("warnSignalSet()", IN_USE);
+  handle.require("warnSignalSet()", IN_USE);
   const signo = signalNumber(signal);
   if (signo === 0) {
     throw new SamError(
@@ -276,9 +233,7 @@ export function warnSignalSet(signal: string): void {
       `signal must be a signal name such as "SIGTERM", not ${describe(signal)}`,
     );
   }
-  const context = instanceContext();
-  if (context === undefined) api.mainWarnSignal = signo;
-  else if (acting()) Atomics.store(context.block, INST_WARN_SIGNAL, signo);
+  handle.setWarnSignal(signo);
 }
 
 /**
@@ -296,16 +251,15 @@ export function warnSignalSet(signal: string): void {
  * ```
  */
 export function markFailed(): void {
-  requireState("markFailed()", REGISTERED_OR_STARTED);
-  if ((api.recoveryPolicy & RecoveryPolicy.CMAP) === 0) {
+  handle.require("markFailed()", REGISTERED_OR_STARTED);
+  if ((handle.recoveryPolicy & RecoveryPolicy.CMAP) === 0) {
     throw new SamError(
       CsError.CS_ERR_INVALID_PARAM,
-      `markFailed() needs the CMAP flag in recoveryPolicy ${api.recoveryPolicy}`,
+      `markFailed() needs the CMAP flag in recoveryPolicy ${handle.recoveryPolicy}`,
     );
   }
-  const block = instanceContext()!.block;
   // The supervisor wakes, terminates this instance and switches the policy to quit.
-  publishChange(block, INST_FLAGS, Atomics.load(block, INST_FLAGS) | FLAG_MARK_FAILED);
+  handle.markFailed(handle.context!.block);
 }
 
 /**
@@ -321,8 +275,6 @@ export function markFailed(): void {
  * ```
  */
 export function finalize(): void {
-  requireState("finalize()", IN_USE);
-  if (api.state === State.STARTED) stop();
-  api.hcCallback = null;
-  api.state = State.FINALIZED;
+  handle.require("finalize()", IN_USE);
+  handle.finalize();
 }

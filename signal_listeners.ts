@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { instanceContext } from "./_context.ts";
-import { INST_LISTENERS } from "./_layout.ts";
-import { describe } from "./_bytes.ts";
-import { runtime } from "./_runtime.ts";
-import { SIGKILL, signalNumber } from "./_signals.ts";
+import { handle } from "./instance/handle.ts";
+import { describe } from "./shared_memory/bytes.ts";
+import { runtime } from "./platform/runtime.ts";
+import { SIGKILL, signalNumber } from "./shared_memory/signals.ts";
 import { CsError, SamError } from "./errors.ts";
 
 function listenableSignal(signal: unknown, fn: unknown): number {
@@ -41,12 +40,8 @@ function listenableSignal(signal: unknown, fn: unknown): number {
  */
 export function addSignalListener(signal: string, fn: () => void): void {
   const signo = listenableSignal(signal, fn);
-  const context = instanceContext();
-  if (context === undefined) return runtime.addProcessSignalListener(signal, fn);
-  let set = context.signalListeners.get(signo);
-  if (set === undefined) context.signalListeners.set(signo, set = new Set());
-  set.add(fn);
-  Atomics.or(context.block, INST_LISTENERS, 1 << signo);
+  if (handle.context === undefined) return runtime.addProcessSignalListener(signal, fn);
+  handle.listen(signo, fn, true);
 }
 
 /**
@@ -66,10 +61,6 @@ export function addSignalListener(signal: string, fn: () => void): void {
  */
 export function removeSignalListener(signal: string, fn: () => void): void {
   const signo = listenableSignal(signal, fn);
-  const context = instanceContext();
-  if (context === undefined) return runtime.removeProcessSignalListener(signal, fn);
-  const set = context.signalListeners.get(signo);
-  if (set === undefined || !set.delete(fn) || set.size > 0) return;
-  context.signalListeners.delete(signo);
-  Atomics.and(context.block, INST_LISTENERS, ~(1 << signo));
+  if (handle.context === undefined) return runtime.removeProcessSignalListener(signal, fn);
+  handle.listen(signo, fn, false);
 }

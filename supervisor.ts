@@ -5,27 +5,27 @@
  * @module
  */
 import process from "node:process";
-import { SUPERVISOR_HOLDER } from "./_layout.ts";
-import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./_region.ts";
-import { toBytes } from "./_bytes.ts";
-import { logLine, stderrLog } from "./_log.ts";
-import { signalNumber, SIGTERM } from "./_signals.ts";
-import type { Engine } from "./_engine.ts";
-import type { SupervisionSpec } from "./_supervision.ts";
-import { checkOptions, checkPolicy, checkTimeInterval } from "./_validate.ts";
-import { connectCluster } from "./_cluster.ts";
+import { SUPERVISOR_HOLDER } from "./shared_memory/layout.ts";
+import { DataRegion, DEFAULT_MAX_DATA_SIZE } from "./shared_memory/region.ts";
+import { toBytes } from "./shared_memory/bytes.ts";
+import { signalNumber, SIGTERM } from "./shared_memory/signals.ts";
+import { checkOptions, checkPolicy, checkTimeInterval } from "./shared_memory/validate.ts";
+import { dispatcher } from "./supervisor/log.ts";
+import { statusOf } from "./supervisor/record.ts";
+import type { Engine } from "./supervisor/engine.ts";
+import type { SupervisionSpec } from "./supervisor/assembly.ts";
+import { connectCluster } from "./corosync/connect.ts";
 import { CsError, SamError } from "./errors.ts";
 import type {
   ReloadResult,
   SupervisorEnd,
-  SupervisorEventDetails,
   SupervisorEventMap,
   SupervisorStatus,
 } from "./events.ts";
 import type { SuperviseOptions } from "./options.ts";
-import { _ACTION_MASK, RecoveryPolicy } from "./policy.ts";
 
-let _open: (spec: SupervisionSpec) => Supervisor;
+/** Makes a Supervisor: its constructor is private to supervise(). */
+let open: (spec: SupervisionSpec) => Supervisor;
 
 /**
  * Supervises instances of a module, each in its own Worker. Made by {@linkcode supervise}.
@@ -61,8 +61,8 @@ export class Supervisor extends EventTarget {
     this.#spec = spec;
     // The engine is loaded here, never in an instance (which imports this module through
     // mod.ts); the first instance starts once it is, after the caller added its listeners.
-    this.done = import("./_supervision.ts").then(({ createEngine }) => {
-      const engine = createEngine(spec, (type, detail) => this.#dispatch(type, detail));
+    this.done = import("./supervisor/assembly.ts").then(({ createEngine }) => {
+      const engine = createEngine(spec, dispatcher(spec.options, this));
       this.#engine = engine;
       this.#engineReady();
       if (this.#stopRequested) void engine.stop();
@@ -72,40 +72,22 @@ export class Supervisor extends EventTarget {
   }
 
   static {
-    _open = (spec) => new Supervisor(spec);
-  }
-
-  #dispatch<K extends keyof SupervisorEventDetails>(
-    type: K,
-    detail: SupervisorEventDetails[K],
-  ): void {
-    const { log, onEvent } = this.#spec.options;
-    const sink = log === true ? stderrLog : typeof log === "function" ? log : null;
-    if (sink !== null) {
-      const line = logLine(type, detail);
-      if (line !== null) sink(line);
-    }
-    const event = new CustomEvent(type, { detail });
-    onEvent?.(event as SupervisorEventMap[K]);
-    this.dispatchEvent(event);
+    open = (spec) => new Supervisor(spec);
   }
 
   /** The record libsam keeps in cmap, plus sam's counters. */
   get status(): SupervisorStatus {
     if (this.#engine !== null) return this.#engine.status;
     const { timeInterval, recoveryPolicy } = this.#spec.options;
-    const restart = (recoveryPolicy & _ACTION_MASK) === RecoveryPolicy.RESTART;
-    return {
+    return statusOf({
       instanceId: 0,
-      state: "stopped",
-      recovery: restart ? "restart" : "quit",
-      pollPeriod: timeInterval,
-      lastUpdated: 0,
-      poll_period: timeInterval,
-      last_updated: 0,
-      restarts: 0,
+      ended: null,
+      phase: null,
+      policy: recoveryPolicy,
+      interval: timeInterval,
+      lastCheck: 0,
       stuckThreads: 0,
-    };
+    });
   }
 
   /**
@@ -245,11 +227,6 @@ export class Supervisor extends EventTarget {
   }
 }
 
-/** Starts supervision as `spec` says: the way in for supervise() and the main thread. */
-export function _openSupervisor(spec: SupervisionSpec): Supervisor {
-  return _open(spec);
-}
-
 /**
  * Supervises `module` in Workers, for programs that embed supervision. Here the options are
  * authoritative; the instance's own `initialize()` is a replay. The first instance starts
@@ -293,5 +270,5 @@ export function supervise(module: string | URL, options: SuperviseOptions): Supe
   const href = module instanceof URL
     ? module.href
     : new URL(module, `file://${process.cwd()}/`).href;
-  return _open({ module: href, options, region, warnSignal, mainThread: false, cluster });
+  return open({ module: href, options, region, warnSignal, mainThread: false, cluster });
 }

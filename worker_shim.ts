@@ -8,27 +8,23 @@
 import { parentPort, workerData } from "node:worker_threads";
 import process from "node:process";
 import { inspect } from "node:util";
-import { setInstanceContext } from "./_context.ts";
+import { setInstanceContext } from "./instance/context.ts";
+import { PRERUN_FAILED } from "./shared_memory/layout.ts";
+import { holdOutput, type OutputHold } from "./instance/output_hold.ts";
 import {
-  ACTIVATE_GO,
-  ACTIVATE_LEAVE,
-  ACTIVATE_WAITING,
-  INST_ACTIVATE,
-  INST_ID,
-  INST_PRERUN,
-  PRERUN_FAILED,
-} from "./_layout.ts";
-import { holdOutput, type OutputHold } from "./_output_hold.ts";
-import {
-  _afterChange,
   announceEnd,
+  setPrerun,
+  waitForActivation,
+  whenActivated,
+} from "./shared_memory/protocol.ts";
+import {
   type InstanceData,
   isSignalMessage,
   type ThreadMessage,
-} from "./_protocol.ts";
-import { DataRegion } from "./_region.ts";
-import { runtime } from "./_runtime.ts";
-import { signalNumber } from "./_signals.ts";
+} from "./shared_memory/messages.ts";
+import { DataRegion } from "./shared_memory/region.ts";
+import { runtime } from "./platform/runtime.ts";
+import { signalNumber } from "./shared_memory/signals.ts";
 
 const data = workerData as InstanceData;
 const block = new Int32Array(data.block);
@@ -84,7 +80,7 @@ function uncaughtText(error: unknown): string {
 function fail(error: unknown): void {
   if (standing !== null) {
     // A pre-run that failed before its activation: the supervisor drops this standby.
-    Atomics.store(block, INST_PRERUN, PRERUN_FAILED);
+    setPrerun(block, PRERUN_FAILED);
     standing.discard();
   }
   process.stderr.write(uncaughtText(error) + "\n");
@@ -106,12 +102,10 @@ port.on("message", (message: unknown) => {
  * Deno's terminate() gets through.
  */
 function awaitActivation(): void {
-  // "ok", "not-equal" and "timed-out" all mean: read the word.
-  Atomics.wait(block, INST_ACTIVATE, ACTIVATE_WAITING, ACTIVATION_WAIT_MS);
-  const word = Atomics.load(block, INST_ACTIVATE);
-  if (word === ACTIVATE_GO) return activate(Atomics.load(block, INST_ID));
-  // ACTIVATE_LEAVE: terminate() is on its way.
-  if (word === ACTIVATE_WAITING) setTimeout(awaitActivation, 0);
+  const activation = waitForActivation(block, ACTIVATION_WAIT_MS);
+  if (typeof activation === "number") return activate(activation);
+  // "leave": terminate() is on its way.
+  if (activation === "waiting") setTimeout(awaitActivation, 0);
 }
 
 /**
@@ -173,24 +167,18 @@ function prerun(): void {
   import(data.mainModule).then(() => {
     evaluated = true;
     // Evaluated without waiting in register(): not a program this standby can stand in for.
-    if (standing !== null) Atomics.store(block, INST_PRERUN, PRERUN_FAILED);
+    if (standing !== null) setPrerun(block, PRERUN_FAILED);
   }, fail);
-  const look = (): void => {
-    const word = Atomics.load(block, INST_ACTIVATE);
-    if (word === ACTIVATE_WAITING) {
-      _afterChange(block, INST_ACTIVATE, ACTIVATE_WAITING, look, ACTIVATION_WAIT_MS);
-      return;
-    }
+  whenActivated(block, (activation) => {
     clearInterval(keepAlive);
     const hold = standing!;
     standing = null;
-    if (word === ACTIVATE_LEAVE) return hold.discard(); // terminate() is on its way
-    context.id = Atomics.load(block, INST_ID);
+    if (activation === "leave") return hold.discard(); // terminate() is on its way
+    context.id = activation;
     hold.release();
     port.unref();
     resolveActivated(context.id);
-  };
-  look();
+  }, ACTIVATION_WAIT_MS);
 }
 
 if (data.prerun) {
@@ -198,7 +186,7 @@ if (data.prerun) {
 } else {
   // A standby loads the library ahead and runs its first calls and its console once, so that
   // a recovery only imports the application.
-  Promise.all([import("./mod.ts"), import("./_warm_up.ts")]).then(([, { warmUp }]) => {
+  Promise.all([import("./mod.ts"), import("./instance/warm_up.ts")]).then(([, { warmUp }]) => {
     warmUp();
     runtime.warmUpOutput();
     awaitActivation();

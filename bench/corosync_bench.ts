@@ -1,10 +1,10 @@
-// Costs of the corosync binding against a corosync of its own (tests/_corosync.ts), printed
+// Costs of the corosync binding against a corosync of its own (tests/harness/corosync.ts), printed
 // as JSON: one cmap_set_uint64 of last_updated, and a quorum change seen as a "change" event
 // (from the libcmap set of quorum.expected_votes to the event, in the same process).
 // Run as root: deno run --allow-all bench/corosync_bench.ts, or bun bench/corosync_bench.ts.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtime } from "../_runtime.ts";
+import { runtimeName, scriptArgs } from "../tests/harness/runtime.ts";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -12,15 +12,15 @@ function median(values: number[]): number {
 }
 
 async function inside(): Promise<void> {
-  const { monotonicNs } = await import("../_corosync.ts");
-  const { openCmap } = await import("../_cmap.ts");
-  const { CorosyncQuorum } = await import("../_corosync_quorum.ts");
+  const { readClockMonotonic } = await import("../platform/clock.ts");
+  const { openCmap } = await import("../corosync/cmap.ts");
+  const { CorosyncQuorum } = await import("../corosync/quorum.ts");
   const cmap = openCmap();
   const key = `resources.process.${process.pid}.last_updated`;
   const writes: number[] = [];
   for (let i = 0; i < 2000; i++) {
     const t = performance.now();
-    cmap.setUint64(key, monotonicNs());
+    cmap.setUint64(key, readClockMonotonic());
     writes.push((performance.now() - t) * 1000);
   }
   const quorum = CorosyncQuorum.open();
@@ -40,7 +40,7 @@ async function inside(): Promise<void> {
   const sam = await _samFigures(openCmap);
   console.log(JSON.stringify({
     ...sam,
-    runtime: runtime.name,
+    runtime: runtimeName,
     quorum_wake: quorum.wakeMode,
     cmap_record_write_us: Number(median(writes).toFixed(2)),
     cmap_record_write_us_p99: Number(writes.sort((a, b) => a - b)[1979].toFixed(2)),
@@ -53,9 +53,9 @@ async function inside(): Promise<void> {
  * sam's own figures: one write of the record's last_updated through the cmap sink, and the
  * time from a quorum loss (expected_votes set through libcmap) to the instance's warning.
  */
-async function _samFigures(openCmap: typeof import("../_cmap.ts").openCmap) {
-  const { cmapSink } = await import("../_record_cmap.ts");
-  const { monotonicNs } = await import("../_corosync.ts");
+async function _samFigures(openCmap: typeof import("../corosync/cmap.ts").openCmap) {
+  const { cmapSink } = await import("../corosync/cmap_sink.ts");
+  const { readClockMonotonic } = await import("../platform/clock.ts");
   const sink = cmapSink(openCmap(), { quorum: false, prefix: `sam.bench.${process.pid}.` });
   const record = {
     recovery: "restart" as const,
@@ -67,7 +67,7 @@ async function _samFigures(openCmap: typeof import("../_cmap.ts").openCmap) {
   sink.write(record, true);
   const writes: number[] = [];
   for (let i = 0; i < 2000; i++) {
-    record.lastUpdated = Number(monotonicNs());
+    record.lastUpdated = Number(readClockMonotonic());
     const t = performance.now();
     sink.write(record, false);
     writes.push((performance.now() - t) * 1000);
@@ -119,10 +119,10 @@ async function _samFigures(openCmap: typeof import("../_cmap.ts").openCmap) {
 if (process.argv.includes("--inside")) {
   await inside();
 } else {
-  const { startCorosync } = await import("../tests/_corosync.ts");
+  const { startCorosync } = await import("../tests/harness/corosync.ts");
   await using cluster = await startCorosync();
   const script = fileURLToPath(import.meta.url);
-  const app = cluster.run([process.execPath, ...runtime.scriptArgs(script), "--inside"]);
+  const app = cluster.run([process.execPath, ...scriptArgs(script), "--inside"]);
   const code = await app.exited;
   if (code !== 0) throw new Error(`bench failed (${code}): ${app.stderr()}`);
   console.log(app.lines.at(-1));

@@ -7,7 +7,7 @@
 //   bun bench/exec_in_place.ts [runs]
 import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { command } from "../tests/_helpers.ts";
+import { command } from "../tests/harness/helpers.ts";
 
 const runs = Number(process.argv[2] ?? 7);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

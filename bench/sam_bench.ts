@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { RecoveryPolicy, supervise, type SupervisorEnd } from "../mod.ts";
-import { runtime } from "../_runtime.ts";
+import { runtimeName, runtimeVersion, scriptArgs } from "../tests/harness/runtime.ts";
 import type { ChainConfig, OpsConfig, RssConfig } from "./_instance_app.ts";
 import { writeBigApp } from "./_big_app.ts";
 
@@ -28,8 +28,6 @@ const PHASE_TIMEOUT_MS = 40_000;
 /** Timed spawns of a bare Worker. */
 const SPAWNS = 9;
 
-const runtimeName = runtime.name;
-const runtimeVersion = runtime.version;
 const started = performance.now();
 
 /** Progress on stderr with SAM_BENCH_VERBOSE=1. */
@@ -201,7 +199,7 @@ async function bareWorkerSpawnMs(): Promise<number> {
  * the thread (Deno: exec in place); elsewhere the same as a hang.
  */
 async function stuckToNextMs(): Promise<{ ms: number; samePid: boolean }> {
-  const args = runtime.scriptArgs(STUCK.pathname);
+  const args = scriptArgs(STUCK.pathname);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, STUCK_RUNS: String(STUCK_RUNS), NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "inherit"],
@@ -234,7 +232,7 @@ async function standbyRssBytes(app: URL): Promise<number> {
 async function startupToFirstRegisterMs(): Promise<number> {
   const times: number[] = [];
   for (let round = 0; round <= 5; round++) {
-    const args = runtime.scriptArgs(STARTUP.pathname);
+    const args = scriptArgs(STARTUP.pathname);
     const spawnedAt = performance.timeOrigin + performance.now();
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";

@@ -6,13 +6,13 @@
 // namespace is the machine's (net.ipv4.tcp_migrate_req as it is set there).
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { runtime } from "../_runtime.ts";
-import { command, runApp } from "../tests/_helpers.ts";
-import { get, type LoopResult, requestLoop } from "../tests/_service_client.ts";
+import { runtimeName } from "../tests/harness/runtime.ts";
+import { command, runApp } from "../tests/harness/helpers.ts";
+import { get, type LoopResult, requestLoop } from "../tests/harness/service_client.ts";
 
 const RUNS = 3;
-const SERVER = ({ deno: "deno", bun: "bun", node: "node" } as Record<string, string>)[runtime.name];
-const PORT = 47560 + ({ deno: 0, bun: 5, node: 10 } as Record<string, number>)[runtime.name];
+const SERVER = ({ deno: "deno", bun: "bun", node: "node" } as Record<string, string>)[runtimeName];
+const PORT = 47560 + ({ deno: 0, bun: 5, node: 10 } as Record<string, number>)[runtimeName];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,7 +46,7 @@ async function scenario(name: string): Promise<Run> {
 
 /** The same service without sam, in a shell loop, through one crash. */
 async function shellLoop(): Promise<LoopResult> {
-  const argv = runtime.name === "deno"
+  const argv = runtimeName === "deno"
     ? [
       process.execPath,
       "run",

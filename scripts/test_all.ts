@@ -102,11 +102,12 @@ function parseNode(out: string): Counts | null {
   return { passed: pass, failed: (count("fail") ?? 0) + (count("cancelled") ?? 0) };
 }
 
-// Test files named on the command line (`deno task test tests/region_test.ts`), else all of
-// them: Deno and Bun find them in tests/ themselves, Node is given each file.
+// Test files named on the command line (`deno task test tests/unit/region_test.ts`), else all
+// of them (tests/*_test.ts are scenarios, tests/unit/ the modules' own): Deno and Bun find them
+// in tests/ themselves, Node is given each file.
 const named = process.argv.slice(2);
-const testFiles = named.length ? named : readdirSync("tests").filter((f) => f.endsWith("_test.ts"))
-  .sort().map((f) => `tests/${f}`);
+const testFiles = named.length ? named : readdirSync("tests", { recursive: true, encoding: "utf8" })
+  .filter((f) => f.endsWith("_test.ts")).sort().map((f) => `tests/${f}`);
 const denoBunFiles = named.length ? named : ["tests/"];
 
 const results: [string, Counts][] = [

@@ -1,27 +1,19 @@
-// Reload as pure functions: whether one may begin, and what follows when either instance of the
-// overlap ends. The engine asks, gets a decision back, and acts on it.
-import type { EndReason } from "../_recovery.ts";
+// A reload in place: the next instance starts from the program's files beside the serving one,
+// which ends as stop() ends it once the new one called start(); then the new one serves (the
+// decision is recovery.ts's decideAfterEnd()). Whether one may begin and why one failed are
+// pure functions; a reload under way is a Reload, the owner of its instance until that one
+// serves (then it passes what the instance tells on to the engine), kept in the engine's one
+// state value.
+import type { StuckThreads } from "../handover/hand_over.ts";
+import type { ReloadFailure, ReloadResult } from "../events.ts";
+import { SIGKILL } from "../shared_memory/signals.ts";
+import { confirmEnd } from "../shared_memory/protocol.ts";
+import type { Instance, InstanceOwner } from "./instance.ts";
+import type { Emit } from "./log.ts";
+import type { RegionKeeper } from "./region_keeper.ts";
 
-/** Why a reload did not end with the new instance serving. */
-export type ReloadFailure =
-  | "not-running"
-  | "in-progress"
-  | "stopping"
-  | "no-worker"
-  | "ended"
-  | "timeout"
-  | "stopped";
-
-/**
- * What {@linkcode Supervisor.reload} resolves with: whether the new instance took over.
- * `reloaded: true`: instance `id` serves and instance `replaced` has ended. `reloaded: false`:
- * the instance that served before still does (unless supervision ended meanwhile); `id` is the
- * new instance that failed (null when none was started), `reason` says why, and `code` is its
- * exit code when it ended by itself before its `start()`.
- */
-export type ReloadResult =
-  | { reloaded: true; id: number; replaced: number }
-  | { reloaded: false; id: number | null; reason: ReloadFailure; code?: number };
+/** How long a reload's instance has to reach its start(), unless options.reloadTimeout says. */
+export const RELOAD_TIMEOUT_MS = 60_000;
 
 /** What the engine knows when a reload is asked for. */
 export interface ReloadGateFacts {
@@ -56,21 +48,194 @@ export function incomingFailure(
   return cause === "timeout" ? "timeout" : "stopped";
 }
 
-/** What follows the end of the serving instance while a reload's instance is there. */
-export type OverlapDecision =
-  | { action: "take-over" }
-  | { action: "finish"; reason: EndReason };
+/** What a reload needs of the engine. */
+export interface ReloadSide {
+  readonly emit: Emit;
+  readonly keeper: RegionKeeper;
+  readonly options: { readonly reloadTimeout?: number };
+  readonly stuck: StuckThreads;
+  /** The engine: the owner of the reload's instance once it serves. */
+  readonly owner: InstanceOwner;
+  /**
+   * Spawns a Worker, told to `owner`, that acts on the stored data's next home once granted and
+   * reads the data as it is until then.
+   */
+  spawn(owner: InstanceOwner): Instance;
+  /** The reload's instance called start(): the serving one is given up as stop() gives it up. */
+  replace(): void;
+  /** The reload's instance ended before it took over: the engine forgets the reload. */
+  failed(): void;
+}
 
 /**
- * The serving instance ended while a reload's instance runs: at its warning after the new one
- * started, or by itself (a crash) before. Either way the new one takes over at once, unless
- * supervision is to end.
+ * A reload's lifecycle: its instance starts beside the serving one (for at most the reload
+ * timeout), has started (the serving one is ending), then serves, or failed.
  */
-export function decideOverlapEnd(facts: {
-  markedFailed: boolean;
-  stopping: boolean;
-}): OverlapDecision {
-  if (facts.markedFailed) return { action: "finish", reason: "failed" };
-  if (facts.stopping) return { action: "finish", reason: "stopped" };
-  return { action: "take-over" };
+type ReloadPhase =
+  | { phase: "starting"; timer: ReturnType<typeof setTimeout> }
+  | { phase: "started" }
+  | { phase: "serving" }
+  | { phase: "failed" };
+
+/** A reload under way: its instance, from the program's files as they are now. */
+export class Reload implements InstanceOwner {
+  readonly inst: Instance;
+  readonly #side: ReloadSide;
+  readonly #id: number;
+  readonly #replaced: number;
+  readonly #resolve: (result: ReloadResult) => void;
+  #phase: ReloadPhase;
+
+  /**
+   * Spawns instance `id`, which is to replace instance `replaced`, and is activated by
+   * {@linkcode Reload.activate}. `resolve` hears how the reload ended.
+   *
+   * @throws What spawning a Worker throws.
+   */
+  constructor(
+    side: ReloadSide,
+    id: number,
+    replaced: number,
+    resolve: (result: ReloadResult) => void,
+  ) {
+    this.#side = side;
+    this.#id = id;
+    this.#replaced = replaced;
+    this.#resolve = resolve;
+    this.inst = side.spawn(this);
+    const timeout = side.options.reloadTimeout ?? RELOAD_TIMEOUT_MS;
+    this.#phase = {
+      phase: "starting",
+      timer: setTimeout(() => this.end("reload-timeout"), timeout),
+    };
+  }
+
+  /** The one writer of the lifecycle. */
+  #to(next: ReloadPhase): void {
+    const from = this.#phase;
+    if (from.phase === "starting") clearTimeout(from.timer);
+    this.#phase = next;
+  }
+
+  /** Makes its Worker the instance, acting on the stored data only once it serves. */
+  activate(warnSignal: number, quorate: boolean): void {
+    const id = this.#id;
+    this.#side.emit("reload", { id, replaced: this.#replaced, outcome: "begun" });
+    this.#side.emit("instance", { id });
+    this.inst.activate(id, warnSignal, quorate, false);
+  }
+
+  /** The serving instance ended: this one serves from now on, its start() returns. */
+  tookOver(): void {
+    this.#to({ phase: "serving" });
+    this.inst.grantData();
+    const { id } = this.inst;
+    this.#side.emit("reload", { id, replaced: this.#replaced, outcome: "took-over" });
+    this.#resolve({ reloaded: true, id, replaced: this.#replaced });
+  }
+
+  /** Ends its instance before it served: supervision ends, or it is late, or marked failed. */
+  end(cause: "stop" | "finish" | "reload-timeout" | "mark-failed"): void {
+    const kind = cause === "reload-timeout"
+      ? "timeout"
+      : cause === "mark-failed"
+      ? "other"
+      : "stop";
+    this.#failed(128 + SIGKILL, "supervisor", kind);
+  }
+
+  /**
+   * Its instance ended before it took over: the reload failed, and nothing else changes but
+   * the next home of the stored data, which it was given and so is not as new any more.
+   */
+  #failed(rawCode: number, by: "itself" | "supervisor", kind: "timeout" | "stop" | "other") {
+    const { inst } = this;
+    const { phase } = this.#phase;
+    if ((phase !== "starting" && phase !== "started") || !inst.live) return;
+    this.#to({ phase: "failed" });
+    const { emit, keeper, stuck } = this.#side;
+    const id = inst.id;
+    const code = rawCode & 0xff;
+    inst.refuseData();
+    inst.close(code, by, () => emit("terminated", { id, code }));
+    if (by === "supervisor") void stuck.watch(id, inst.threadId);
+    confirmEnd(inst.block);
+    keeper.dropNextHome();
+    emit("exit", { id, code });
+    this.#side.failed();
+    const reason = incomingFailure(by, kind);
+    // Its code is told when it ended by itself; the supervisor's SIGKILL says nothing.
+    const result = by === "itself"
+      ? { reloaded: false as const, id, reason, code }
+      : { reloaded: false as const, id, reason };
+    emit("reload", { id, replaced: this.#replaced, outcome: "failed", reason, code: result.code });
+    this.#resolve(result);
+  }
+
+  // ---- What its instance tells: the reload's until it serves, then the engine's ----
+
+  registered(inst: Instance): void {
+    // Its standby comes once it serves: the next home of the stored data is its own then.
+    if (this.#phase.phase === "serving") return this.#side.owner.registered(inst);
+    this.#side.emit("registered", { id: inst.id });
+  }
+
+  checking(inst: Instance, started: boolean): void {
+    const { phase } = this.#phase;
+    if (phase === "serving") return this.#side.owner.checking(inst, started);
+    if (phase !== "starting" || !started) return;
+    // Its start(): the serving instance gets its warning and ends as stop() ends it.
+    this.#to({ phase: "started" });
+    this.#side.replace();
+  }
+
+  markedFailed(inst: Instance): void {
+    if (this.#phase.phase === "serving") return this.#side.owner.markedFailed(inst);
+    this.end("mark-failed");
+  }
+
+  ended(inst: Instance, code: number): void {
+    if (this.#phase.phase === "serving") return this.#side.owner.ended(inst, code);
+    this.#failed(code, "itself", "other");
+  }
+
+  changed(inst: Instance): void {
+    this.#side.owner.changed(inst);
+  }
+
+  lost(inst: Instance): void {
+    this.#side.owner.lost(inst);
+  }
+}
+
+/**
+ * Begins a reload beside `running` (null: no instance running) with instance `id`: the
+ * reload, or null when none began (`resolve` then has the reason, and a failure to start a
+ * Worker is told and logged).
+ */
+export function beginReload(
+  running: { current: Instance; stopping: boolean; reload: Reload | null } | null,
+  id: number,
+  resolve: (result: ReloadResult) => void,
+  side: ReloadSide,
+): Reload | null {
+  const gate = reloadGate({
+    running: running?.current.live ?? false,
+    stopping: running?.stopping ?? false,
+    reloading: (running?.reload ?? null) !== null,
+  });
+  if (gate.action === "refuse" || running === null) {
+    const reason = gate.action === "refuse" ? gate.reason : "not-running";
+    resolve({ reloaded: false, id: null, reason });
+    return null;
+  }
+  const replaced = running.current.id;
+  try {
+    return new Reload(side, id, replaced, resolve);
+  } catch (error) {
+    console.error(`sam: cannot start instance ${id} for a reload: ${error}`);
+    side.emit("reload", { id, replaced, outcome: "failed", reason: "no-worker" });
+    resolve({ reloaded: false, id: null, reason: "no-worker" });
+    return null;
+  }
 }

@@ -1,39 +1,24 @@
-// The notify channel of Deno without FFI: an unbound "unixpacket" datagram socket
-// (Deno.listenDatagram, an unstable API: --unstable-net), bound to a path of its own in /tmp
-// (--allow-write, --allow-net). No descriptors, and no abstract socket addresses (Deno refuses them).
+// The notify channel of Deno without FFI: the runtime's own datagram socket (Deno's unstable
+// Deno.listenDatagram, --unstable-net), bound to a path of its own in /tmp (--allow-write,
+// --allow-net). No descriptors, and no abstract socket addresses (Deno refuses them).
+import process from "node:process";
+import { runtime, type UnixDatagramSocket } from "../platform/runtime.ts";
 import type { ChannelBackend, NotifyChannel } from "./channel.ts";
 
-interface DatagramConn {
-  send(data: Uint8Array, addr: { transport: "unixpacket"; path: string }): Promise<number>;
-  close(): void;
-}
-interface DenoNet {
-  listenDatagram?(options: { transport: "unixpacket"; path: string }): DatagramConn;
-  permissions: { querySync(d: { name: string }): { state: string } };
-  removeSync(path: string): void;
-  pid: number;
-}
-
-const deno = (globalThis as { Deno?: DenoNet }).Deno;
-
-/** Sends datagrams with Deno's unstable datagram socket. */
+/** Sends datagrams with the runtime's own datagram socket. */
 export const denoDatagramChannel: ChannelBackend = {
   kind: "deno-datagram",
   unavailable(socket) {
-    if (deno === undefined) return "Deno only";
-    if (typeof deno.listenDatagram !== "function") return "needs --unstable-net";
+    const why = runtime.unixDatagramUnavailable();
+    if (why !== null) return why;
     if (!socket.startsWith("/")) return "Deno sends to socket paths only, not abstract names";
-    // Deno binds the socket it sends from to a path: one in /tmp, removed at close().
-    for (const name of ["write", "net"]) {
-      if (deno.permissions.querySync({ name }).state !== "granted") return `needs --allow-${name}`;
-    }
     return null;
   },
   open(socket, onError): NotifyChannel {
-    let conn: DatagramConn | null = null;
-    const own = `/tmp/sam-notify-${deno!.pid}-${Math.random().toString(36).slice(2)}.sock`;
+    let conn: UnixDatagramSocket | null = null;
+    const own = `/tmp/sam-notify-${process.pid}-${Math.random().toString(36).slice(2)}.sock`;
     try {
-      conn = deno!.listenDatagram!({ transport: "unixpacket", path: own });
+      conn = runtime.openUnixDatagram(own);
     } catch (error) {
       onError(`cannot open a datagram socket: ${error}`);
     }
@@ -46,19 +31,12 @@ export const denoDatagramChannel: ChannelBackend = {
         const bytes = new TextEncoder().encode(message);
         if (conn === null) return;
         const c = conn;
-        queue = queue.then(() => c.send(bytes, { transport: "unixpacket", path: socket }))
+        queue = queue.then(() => c.send(bytes, socket))
           .catch((error) => onError(`sending to ${socket} failed: ${error}`));
       },
       flushed: () => queue.then(() => {}),
-      close() {
-        // After flushed(): nothing is left to send.
-        conn?.close();
-        try {
-          deno!.removeSync(own);
-        } catch {
-          // Gone already.
-        }
-      },
+      // After flushed(): nothing is left to send.
+      close: () => conn?.close(),
     };
   },
 };

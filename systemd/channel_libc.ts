@@ -1,8 +1,7 @@
 // The notify channel through libc (Deno and Bun FFI): socket(AF_UNIX, SOCK_DGRAM) and sendmsg,
 // with SCM_RIGHTS for descriptors, as sd_notify(3) does. The only channel that passes
 // descriptors, so the only one that keeps the stored data in systemd's fd store.
-import process from "node:process";
-import { ffiAvailable, type NativeLibrary, openLibrary } from "../_ffi.ts";
+import { errno, libcOrNull } from "../platform/libc.ts";
 import type { ChannelBackend, NotifyChannel } from "./channel.ts";
 
 const AF_UNIX = 1;
@@ -14,39 +13,6 @@ const MSG_NOSIGNAL = 0x4000;
 const SUN_PATH_MAX = 108;
 /** One block holds the message header, iovec, address, control data and message. */
 const BLOCK_BYTES = 1 << 16;
-
-const SYMBOLS = {
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i64" },
-  close: { parameters: ["i32"], result: "i32" },
-  // memmove(b, b, 0) returns b: the address of a buffer, for the pointers inside msghdr.
-  memmove: { parameters: ["buffer", "buffer", "u64"], result: "u64" },
-  __errno_location: { parameters: [], result: "u64" },
-  memcpy: { parameters: ["buffer", "u64", "u64"], result: "u64" },
-} as const;
-
-type Libc = NativeLibrary<typeof SYMBOLS>["symbols"];
-
-let libc: Libc | null | undefined;
-
-function openLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    if (process.platform === "linux" && ffiAvailable()) {
-      libc = openLibrary(["libc.so.6", "libc.so"], SYMBOLS).symbols;
-    }
-  } catch {
-    // No libc by these names: the channel is unavailable.
-  }
-  return libc;
-}
-
-function errno(c: Libc): number {
-  const out = new Int32Array(1);
-  c.memcpy(out, c.__errno_location(), 4n);
-  return out[0];
-}
 
 /** sockaddr_un for `socket`: a path, or an abstract name written `@name`. */
 function address(socket: string): Uint8Array {
@@ -64,10 +30,10 @@ export const libcChannel: ChannelBackend = {
   unavailable(socket) {
     if (socket.length === 0 || socket.length >= SUN_PATH_MAX) return "not a socket address";
     if (!socket.startsWith("/") && !socket.startsWith("@")) return "not a socket address";
-    return openLibc() === null ? "needs FFI (Deno: --allow-ffi) and Linux libc" : null;
+    return libcOrNull() === null ? "needs FFI (Deno: --allow-ffi) and Linux libc" : null;
   },
   open(socket, onError): NotifyChannel {
-    const c = openLibc()!;
+    const c = libcOrNull()!;
     const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
     if (fd < 0) onError(`socket() failed: errno ${errno(c)}`);
     const to = address(socket);

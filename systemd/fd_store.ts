@@ -8,7 +8,8 @@
 // value, bytes first, header last; a process killed at any point leaves the latest whole value
 // where it was, and a slot whose bytes do not match its checksum is never read.
 import process from "node:process";
-import { ffiAvailable, type NativeLibrary, openLibrary } from "../_ffi.ts";
+import { cString } from "../platform/ffi.ts";
+import { type Libc, libcOrNull } from "../platform/libc.ts";
 
 /** The name the memfd has in systemd's fd store (LISTEN_FDNAMES). */
 export const FD_NAME = "sam-data";
@@ -113,28 +114,6 @@ export class SlotStore {
   }
 }
 
-const SYMBOLS = {
-  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
-  pread: { parameters: ["i32", "buffer", "u64", "i64"], result: "i64" },
-  pwrite: { parameters: ["i32", "buffer", "u64", "i64"], result: "i64" },
-  close: { parameters: ["i32"], result: "i32" },
-} as const;
-type Libc = NativeLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null | undefined;
-
-function openLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    if (process.platform === "linux" && ffiAvailable()) {
-      libc = openLibrary(["libc.so.6", "libc.so"], SYMBOLS).symbols;
-    }
-  } catch {
-    // No libc by these names: no fd store.
-  }
-  return libc;
-}
-
 /** A memfd as a {@linkcode SlotFile}. */
 function memfdFile(c: Libc, fd: number): SlotFile {
   return {
@@ -162,7 +141,7 @@ export interface DataMemfd {
 
 /** Why the fd store cannot be used here, or null. */
 export function fdStoreUnavailable(): string | null {
-  return openLibc() === null ? "passing a descriptor needs FFI (Deno --allow-ffi, or Bun)" : null;
+  return libcOrNull() === null ? "passing a descriptor needs FFI (Deno --allow-ffi, or Bun)" : null;
 }
 
 /**
@@ -173,7 +152,7 @@ export function openDataMemfd(
   env: Readonly<Record<string, string | undefined>>,
   maxBytes: number,
 ): DataMemfd | null {
-  const c = openLibc();
+  const c = libcOrNull();
   if (c === null) return null;
   const names = (env.LISTEN_FDNAMES ?? "").split(":");
   const count = Number(env.LISTEN_FDS);
@@ -197,8 +176,7 @@ export function openDataMemfd(
     }
   }
   // No MFD_CLOEXEC: an exec in place keeps it, as it keeps systemd's copy.
-  const name = new TextEncoder().encode(`${FD_NAME}\0`);
-  const fd = c.memfd_create(name, 0) as number;
+  const fd = c.memfd_create(cString(FD_NAME), 0) as number;
   if (fd < 0) return null;
   const slots = new SlotStore(memfdFile(c, fd), maxBytes);
   return { fd, restored: false, value: null, write: (bytes) => slots.write(bytes) };

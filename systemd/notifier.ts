@@ -4,8 +4,9 @@
 // recover). What to say comes from notify_policy.ts; how it is sent, from the first channel
 // that works here.
 import process from "node:process";
-import { monotonicNs } from "../_clock.ts";
-import { readEnv } from "../platform/env.ts";
+import { monotonicNs } from "../platform/clock.ts";
+import { runtime } from "../platform/runtime.ts";
+import { unrefTimer } from "../platform/timers.ts";
 import type { SupervisorEnd, SupervisorEventDetails } from "../events.ts";
 import type { ChannelBackend, NotifyChannel } from "./channel.ts";
 import { commandChannel } from "./channel_command.ts";
@@ -53,7 +54,7 @@ export class SystemdNotifier {
     if (watchdogMs !== null) {
       // From the supervisor's event loop: it stops when that loop stops.
       this.#watchdog = setInterval(() => channel.send("WATCHDOG=1"), watchdogMs);
-      (this.#watchdog as { unref?: () => void }).unref?.();
+      unrefTimer(this.#watchdog);
     }
   }
 
@@ -85,7 +86,7 @@ export class SystemdNotifier {
  * says why, when the socket is set but nothing can reach it).
  */
 export function systemdNotifier(
-  env: Readonly<Record<string, string | undefined>> = readEnv(SYSTEMD_VARIABLES),
+  env: Readonly<Record<string, string | undefined>> = runtime.readEnv(SYSTEMD_VARIABLES),
 ): SystemdNotifier | null {
   const socket = env.NOTIFY_SOCKET;
   if (socket === undefined || socket === "") return null;

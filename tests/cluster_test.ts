@@ -2,14 +2,14 @@
 // keys at every step, the same changes in the same order), corosync's watchdog on a sam
 // process, QUORUM from corosync's quorum service, corosync restarted under a running
 // program, and a three-node cluster with one node cut off. Every corosync is the test's own
-// (tests/_corosync.ts), in namespaces that are deleted at the end.
+// (tests/harness/corosync.ts), in namespaces that are deleted at the end.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monotonicNs } from "../_corosync.ts";
-import { command } from "./_helpers.ts";
+import { readClockMonotonic } from "../platform/clock.ts";
+import { command } from "./harness/helpers.ts";
 import {
   buildLibsamSteps,
   type Cluster,
@@ -20,7 +20,7 @@ import {
   type NsProcess,
   startCluster,
   startCorosync,
-} from "./_corosync.ts";
+} from "./harness/corosync.ts";
 
 const skip = corosyncUnavailable() ?? false;
 const skipLibsam = libsamUnavailable() ?? false;
@@ -173,7 +173,7 @@ test(
     const app = supervisor(cluster);
     const pid = (await app.waitForLine("pid ")).split(" ")[1];
     await app.waitForLine("started 1");
-    const before = monotonicNs();
+    const before = readClockMonotonic();
     // Written with the health checks (at most about every 100 ms): one after this moment.
     let stamp = 0n;
     while (stamp <= before) {
@@ -181,7 +181,7 @@ test(
         cluster.cmapctl(["-g", `resources.process.${pid}.last_updated`]).split(" = ")[1],
       );
     }
-    const after = monotonicNs();
+    const after = readClockMonotonic();
     assert.ok(stamp <= after && after - stamp < 2_000_000_000n, `${before} < ${stamp} <= ${after}`);
     assert.equal(dump(cluster, pid).at(-1), `${P}state (str) = running`);
     assert.ok(!/resource "\d+" failed/.test(cluster.log()), "not failed while it runs");

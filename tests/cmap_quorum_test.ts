@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type QuorumSource, RecoveryPolicy, supervise, type SupervisorStatus } from "../mod.ts";
-import { runApp } from "./_helpers.ts";
+import { runApp } from "./harness/helpers.ts";
 
 test("hcCallbackRegister() stops the checks at the first unhealthy answer, and the next instance restores 11", async () => {
   const r = await runApp("hc_callback.ts");

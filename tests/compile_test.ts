@@ -25,7 +25,7 @@ function compile(cwd: string, entries: string[], dir: string): string {
 
 /** Runs `binary` as the tests run their fixtures (the helpers load sam's runtime: Bun only). */
 async function run(binary: string) {
-  const { runApp } = await import("./_helpers.ts");
+  const { runApp } = await import("./harness/helpers.ts");
   let pid = 0;
   const r = await runApp("", {}, 60_000, undefined, (child) => pid = child.pid!, [binary]);
   return { ...r, pid };

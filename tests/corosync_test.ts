@@ -1,14 +1,14 @@
-// corosync's own services through _corosync.ts, against a real corosync of the test's own
-// (tests/_corosync.ts), and libsam's own record as the ground truth to compare sam with.
+// corosync's own services through corosync/, against a real corosync of the test's own
+// (tests/harness/corosync.ts), and libsam's own record as the ground truth to compare sam with.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monotonicNs } from "../_corosync.ts";
+import { readClockMonotonic } from "../platform/clock.ts";
 import { CsError } from "../errors.ts";
-import { command } from "./_helpers.ts";
+import { command } from "./harness/helpers.ts";
 import {
   buildLibsamSteps,
   corosyncUnavailable,
@@ -16,7 +16,7 @@ import {
   normalizeRecord,
   startCluster,
   startCorosync,
-} from "./_corosync.ts";
+} from "./harness/corosync.ts";
 
 const skip = corosyncUnavailable() ?? false;
 const skipLibsam = libsamUnavailable() ?? false;
@@ -67,10 +67,10 @@ test("cmap: what is written is read back, shown by corosync-cmapctl with its typ
   assert.equal(await app.exited, 0, app.stderr());
 });
 
-test("monotonicNs() reads CLOCK_MONOTONIC, as a C program does, not epoch time", {
+test("readClockMonotonic() reads CLOCK_MONOTONIC, as a C program does, not epoch time", {
   skip: "Deno" in globalThis || "Bun" in globalThis
     ? skipCc
-    : "monotonicNs() needs FFI, which Node does not have",
+    : "readClockMonotonic() needs FFI, which Node does not have",
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "sam-clock-"));
   try {
@@ -81,9 +81,9 @@ test("monotonicNs() reads CLOCK_MONOTONIC, as a C program does, not epoch time",
         `printf("%lld\\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec); return 0; }\n`,
     );
     execFileSync("cc", ["-o", join(dir, "clock"), join(dir, "clock.c")]);
-    const before = monotonicNs();
+    const before = readClockMonotonic();
     const c = BigInt(execFileSync(join(dir, "clock"), { encoding: "utf8" }).trim());
-    const after = monotonicNs();
+    const after = readClockMonotonic();
     assert.ok(before <= c && c <= after, `${before} <= ${c} <= ${after}`);
     assert.ok(after < 10n ** 17n, `${after} looks like epoch time`);
   } finally {
@@ -265,7 +265,7 @@ test(
   },
 );
 
-test("ground truth: libsam's last_updated is CLOCK_MONOTONIC, as monotonicNs()", {
+test("ground truth: libsam's last_updated is CLOCK_MONOTONIC, as readClockMonotonic()", {
   skip: skipLibsam,
   ...TIMEOUT,
 }, async () => {
@@ -277,10 +277,10 @@ test("ground truth: libsam's last_updated is CLOCK_MONOTONIC, as monotonicNs()",
     const pid = (await app.waitForLine("initialize ")).split(" ")[2];
     app.send("next");
     await app.waitForLine("register ");
-    const before = monotonicNs();
+    const before = readClockMonotonic();
     app.send("next");
     await app.waitForLine("start ");
-    const after = monotonicNs();
+    const after = readClockMonotonic();
     const line = cluster.cmapctl(["-g", `resources.process.${pid}.last_updated`]).trim();
     const stamp = BigInt(line.split(" = ")[1]);
     assert.ok(before <= stamp && stamp <= after, `${before} <= ${stamp} <= ${after}`);

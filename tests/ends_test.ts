@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { command, fixtureEnv, runApp } from "./_helpers.ts";
+import { command, fixtureEnv, runApp } from "./harness/helpers.ts";
 
 // How an instance ends (health checking started, policy quit) -> the process's exit code.
 const ENDS: [mode: string, codes: number[]][] = [

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runtime } from "../_runtime.ts";
-import { command, fixture } from "./_helpers.ts";
+import { runtimeName } from "./harness/runtime.ts";
+import { command, fixture } from "./harness/helpers.ts";
 
 interface Run {
   pid: number;
@@ -83,7 +83,7 @@ function checksum(size: number): number {
 }
 
 /** A loopback port of its own for each runtime, so that Deno and Bun runs never collide. */
-const PORT = runtime.name === "deno" ? 47613 : 47614;
+const PORT = runtimeName === "deno" ? 47613 : 47614;
 
 /** Threads of process `pid` that still exist, of `tids`. */
 const alive = (pid: number, tids: number[]) =>
@@ -117,7 +117,7 @@ function runStuck(): Promise<StuckRun> {
 }
 
 /** Node has no FFI, and its terminate() stops every thread: it never execs in place. */
-const NO_EXEC = runtime.name === "node" ? "Node has no FFI and needs no exec in place" : false;
+const NO_EXEC = runtimeName === "node" ? "Node has no FFI and needs no exec in place" : false;
 if (NO_EXEC) console.log(`skipping exec_in_place_test.ts: ${NO_EXEC}`);
 
 test(
@@ -129,7 +129,7 @@ test(
     assert.equal(r.lines.length, 5, JSON.stringify(r.lines));
     const [before, , first, check, last] = r.lines;
     assert.equal(before.pid, r.pid, "image 1 is the process the test started");
-    if (runtime.name === "deno") {
+    if (runtimeName === "deno") {
       // The problem this solves, as Deno 2.9 has it: both threads outlive terminate().
       assert.equal(before.spinAlive, true, "the spinning Worker's thread stays after terminate()");
       assert.equal(before.sleepAlive, true, "the sleeping Worker's thread stays after terminate()");
@@ -160,7 +160,7 @@ test(
   async () => {
     const r = await runStuck();
     const [before, , , , last] = r.lines;
-    if (runtime.name === "deno") {
+    if (runtimeName === "deno") {
       assert.equal(before.listen, "EADDRINUSE", "the terminated Worker still holds the port");
     }
     assert.equal(last.listen, "ok", "the new image listens on the same port");
@@ -271,7 +271,7 @@ test(
   },
 );
 
-const noFfiSkip = runtime.name === "deno" ? "" : "only Deno has an FFI permission to lack";
+const noFfiSkip = runtimeName === "deno" ? "" : "only Deno has an FFI permission to lack";
 if (noFfiSkip) console.log(`skipping the no-FFI test of exec_in_place_test.ts: ${noFfiSkip}`);
 
 test("Without --allow-ffi on Deno, canExecInPlace() is false and nothing prompts", {

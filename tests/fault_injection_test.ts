@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { DataRegion } from "../_region.ts";
-import { runtime } from "../_runtime.ts";
-import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../_layout.ts";
+import { RegionKeeper } from "../supervisor/region_keeper.ts";
+import { runtime } from "../platform/runtime.ts";
+import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../shared_memory/layout.ts";
 import { CsError } from "../errors.ts";
 import { label, pattern, random, randomSize } from "./testdata/rel_pattern.ts";
 import {
@@ -20,7 +20,7 @@ import {
   writerBuffers,
 } from "./testdata/rel_writers.ts";
 import type { Cut, LaneOptions, LaneReport } from "./testdata/rel_cutoff_lane.ts";
-import { runApp, within } from "./_helpers.ts";
+import { runApp, within } from "./harness/helpers.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -36,11 +36,12 @@ async function endAll(writers: Writer[]): Promise<void> {
  * and waiting to be activated.
  */
 function regionAndTwoWriters(size: number) {
-  const region = DataRegion.create(size);
+  const keeper = RegionKeeper.create(size);
+  const region = keeper.region;
   region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
   const a = writerBuffers(size);
   const b = writerBuffers(size);
-  return { region, a, b, first: spawnWriter(a), second: spawnWriter(b) };
+  return { keeper, region, a, b, first: spawnWriter(a), second: spawnWriter(b) };
 }
 
 test(
@@ -98,7 +99,8 @@ test(
     // terminated: a writer that died inside store(), holding the lock (what Bun's terminate()
     // does at random; Deno's never stops a store midway). Half of the time nobody fences it, so
     // the next writer has to take the lock back by itself.
-    const region = DataRegion.create(16 * MiB);
+    const keeper = RegionKeeper.create(16 * MiB);
+    const region = keeper.region;
     region.store(SUPERVISOR_HOLDER, pattern(0, 1000), false);
     const holders = writerBuffers(16 * MiB);
     const storers = writerBuffers(16 * MiB);
@@ -111,7 +113,7 @@ test(
         const holder = spawnWriter(holders);
         const storer = spawnWriter(storers);
         writers.push(holder, storer);
-        region.admit(id);
+        keeper.admit(id);
         holder.activate({
           id,
           handles: region.handles,
@@ -129,8 +131,8 @@ test(
           `writer ${id} died holding the lock`,
         );
         const fenced = round % 4 < 2;
-        if (fenced) region.fence(id);
-        region.admit(id + 1);
+        if (fenced) keeper.fence(id);
+        keeper.admit(id + 1);
         const size = randomSize(next, 16 * MiB);
         const stores = storers.ctl[C.STORES];
         storer.activate({ id: id + 1, handles: region.handles, maxSize: 16 * MiB, sizes: [size] });
@@ -147,7 +149,7 @@ test(
         );
         await reached(storers.ctl, C.STORES, stores + 1);
         known = [storers.ctl[C.DONE], size];
-        region.fence(id + 1);
+        keeper.fence(id + 1);
         storer.worker.terminate();
         await storer.gone();
       }
@@ -163,18 +165,18 @@ test(
   "a writer that keeps storing after it was fenced changes nothing the next writer sees",
   { timeout: 60_000 },
   async () => {
-    const { region, a, b, first, second } = regionAndTwoWriters(16 * MiB);
+    const { keeper, region, a, b, first, second } = regionAndTwoWriters(16 * MiB);
     try {
-      region.admit(1);
+      keeper.admit(1);
       // It stores values of random sizes, and tries again after every refusal.
       first.activate({ id: 1, handles: region.handles, maxSize: 16 * MiB, seed });
       await first.restored;
       await reached(a.ctl, C.STORES, 5);
-      region.fence(1);
+      keeper.fence(1);
       await reached(a.ctl, C.REFUSALS, 1);
       // From its first refusal on, none of its stores can return.
       const last: [number, number] = [a.ctl[C.DONE], a.ctl[C.DONE_LEN]];
-      region.admit(2);
+      keeper.admit(2);
       const next = random(seed + 1);
       const sizes = Array.from({ length: 30 }, () => randomSize(next, 16 * MiB));
       second.activate({ id: 2, handles: region.handles, maxSize: 16 * MiB, sizes });
@@ -209,13 +211,13 @@ test(
  * copy after terminate().) On a busy machine the next writer may come too late to store
  * during the copy: then the scenario is run again, up to 5 times.
  */
-async function cutOffMidCopy(giveUp: (region: DataRegion) => void): Promise<void> {
+async function cutOffMidCopy(giveUp: (keeper: RegionKeeper) => void): Promise<void> {
   const size = 64 * MiB;
   for (let attempt = 1;; attempt++) {
-    const { region, a, b, first, second } = regionAndTwoWriters(size);
+    const { keeper, region, a, b, first, second } = regionAndTwoWriters(size);
     try {
       await Promise.all([first.ready(), second.ready()]);
-      region.admit(1);
+      keeper.admit(1);
       first.activate({
         id: 1,
         handles: region.handles,
@@ -230,8 +232,8 @@ async function cutOffMidCopy(giveUp: (region: DataRegion) => void): Promise<void
         if ((Atomics.load(region.header, DATA_CONTROL) & HOLDER_MASK) === 1) break;
         assert.ok(performance.now() < until, "the first writer never took the lock");
       }
-      giveUp(region);
-      region.admit(2);
+      giveUp(keeper);
+      keeper.admit(2);
       second.activate({
         id: 2,
         handles: region.handles,
@@ -263,16 +265,16 @@ test(
   "fence() and rehome(), as the supervisor gives an instance up, keep a writer cut off mid-copy from changing what the next one stored",
   { timeout: 60_000 },
   () =>
-    cutOffMidCopy((region) => {
-      region.fence(1);
-      region.rehome(1);
+    cutOffMidCopy((keeper) => {
+      keeper.fence(1);
+      keeper.rehome(1);
     }),
 );
 
 test(
   "fence() alone keeps a writer cut off mid-copy from overwriting the length the next writer published",
   { timeout: 60_000 },
-  () => cutOffMidCopy((region) => region.fence(1)),
+  () => cutOffMidCopy((keeper) => keeper.fence(1)),
 );
 
 test(
@@ -281,9 +283,9 @@ test(
   async () => {
     // A thread descheduled right after it took the lock (growing a slot, say) is fenced; the
     // next writer stores; then the first goes on: length word, copy, publish.
-    const { region, a, b, first: holder, second: storer } = regionAndTwoWriters(16 * MiB);
+    const { keeper, region, a, b, first: holder, second: storer } = regionAndTwoWriters(16 * MiB);
     try {
-      region.admit(1);
+      keeper.admit(1);
       holder.activate({
         id: 1,
         handles: region.handles,
@@ -294,8 +296,8 @@ test(
         goOn: true,
       });
       await within(holder.holding, 10_000, "writer 1 taking the lock");
-      region.fence(1);
-      region.admit(2);
+      keeper.fence(1);
+      keeper.admit(2);
       storer.activate({ id: 2, handles: region.handles, maxSize: 16 * MiB, sizes: [100] });
       assert.ok(sameBytes(await storer.restored, pattern(0, 100)), "writer 2 restored");
       await reached(b.ctl, C.STORES, 1);

@@ -8,8 +8,9 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runtime } from "../_runtime.ts";
-import { command, fixture, runApp, startApp, within } from "./_helpers.ts";
+import { runtime } from "../platform/runtime.ts";
+import { runtimeName } from "./harness/runtime.ts";
+import { command, fixture, runApp, startApp, within } from "./harness/helpers.ts";
 
 /** Whether this runtime leaves a terminated thread running, so that sam hands over. */
 const handsOver = !runtime.terminateInterruptsCode;
@@ -91,7 +92,7 @@ test("register() hands over to the program as PID 1 of a new PID namespace, whic
 });
 
 test("register() without FFI permission on Deno ends with code 70 and says why, rather than go on beside a stuck thread", async (t) => {
-  if (runtime.name !== "deno") return t.skip("only Deno needs FFI to hand over");
+  if (runtimeName !== "deno") return t.skip("only Deno needs FFI to hand over");
   const argv = [process.execPath, "run", "--allow-read", "--allow-env", fixture("stuck.ts")];
   const r = await runApp("stuck.ts", { SAM_HANG: "busy" }, 60_000, undefined, undefined, argv);
   assert.equal(r.code, 70, r.stderr);
@@ -101,7 +102,7 @@ test("register() without FFI permission on Deno ends with code 70 and says why, 
 });
 
 test("register() on Deno with --allow-ffi but no --allow-all still sees the stuck thread and hands over", async (t) => {
-  if (runtime.name !== "deno") return t.skip("only Deno needs FFI to hand over");
+  if (runtimeName !== "deno") return t.skip("only Deno needs FFI to hand over");
   const flags = ["--allow-read", "--allow-env", "--allow-ffi"];
   const argv = [process.execPath, "run", ...flags, fixture("stuck.ts")];
   const r = await runApp("stuck.ts", { SAM_HANG: "wait" }, 60_000, undefined, undefined, argv);
@@ -113,7 +114,7 @@ test("register() on Deno with --allow-ffi but no --allow-all still sees the stuc
 });
 
 test("an HTTP service on a fixed port serves again, in the same process, after a busy loop and an endless Atomics.wait in a handler", async () => {
-  const port = 47700 + (runtime.name === "deno" ? 0 : runtime.name === "bun" ? 1 : 2);
+  const port = 47700 + (runtimeName === "deno" ? 0 : runtimeName === "bun" ? 1 : 2);
   const app = startApp("http_service.ts", { SAM_PORT: String(port) });
   try {
     const url = (path: string) => `http://127.0.0.1:${port}${path}`;

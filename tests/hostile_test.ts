@@ -4,11 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RecoveryPolicy, supervise, type Supervisor, type SupervisorEnd } from "../mod.ts";
-import { DATA_HEADER_SLOTS, INST_SLOTS } from "../_layout.ts";
+import { DATA_HEADER_SLOTS, INST_SLOTS } from "../shared_memory/layout.ts";
 import { pattern } from "./testdata/rel_pattern.ts";
 import { hostilePlan } from "./testdata/rel_hostile_plan.ts";
 import { sameBytes } from "./testdata/rel_writers.ts";
-import { within } from "./_helpers.ts";
+import { within } from "./harness/helpers.ts";
 
 const MiB = 1024 * 1024;
 

@@ -17,7 +17,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fixture, runApp, startApp, within } from "./_helpers.ts";
+import { fixture, runApp, startApp, within } from "./harness/helpers.ts";
 import { buildRegistry, type ServedRegistry, serveRegistry } from "../scripts/jsr_registry.ts";
 import { buildNpmPackage } from "../scripts/npm_package.ts";
 

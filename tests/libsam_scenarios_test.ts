@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runApp } from "./_helpers.ts";
+import { runApp } from "./harness/helpers.ts";
 
 test("register() restarts instances that stop answering, then every call fails after finalize()", async () => {
   const r = await runApp("basics.ts");

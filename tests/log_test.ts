@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RecoveryPolicy, supervise } from "../mod.ts";
-import { runApp } from "./_helpers.ts";
+import { runApp } from "./harness/helpers.ts";
 
 test("register() logs each recovery step on stderr, with the instance id and the reason", async () => {
   const r = await runApp("log_app.ts");

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runApp } from "./_helpers.ts";
+import { runApp } from "./harness/helpers.ts";
 
 test("register() stops gracefully on SIGTERM to the process: the instance is warned, then exit 143", async () => {
   const r = await runApp("graceful.ts", {}, 30_000, (line, child) => {

@@ -2,7 +2,7 @@
 // app in its own process (the libsam-style functions keep their state per process).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type AppResult, runApp } from "./_helpers.ts";
+import { type AppResult, runApp } from "./harness/helpers.ts";
 
 interface Row {
   ok: boolean;

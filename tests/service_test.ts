@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { runtime } from "../_runtime.ts";
-import { command, runApp } from "./_helpers.ts";
-import type { LoopResult } from "./_service_client.ts";
+import { runtimeName } from "./harness/runtime.ts";
+import { command, runApp } from "./harness/helpers.ts";
+import type { LoopResult } from "./harness/service_client.ts";
 
 /** The servers of each runtime: Deno.serve, Bun.serve, node:http. */
 const SERVERS: Record<string, string[]> = {
@@ -15,7 +15,7 @@ const SERVERS: Record<string, string[]> = {
   bun: ["bun", "node"],
   node: ["node"],
 };
-const PORT = 47600 + ({ deno: 0, bun: 20, node: 40 } as Record<string, number>)[runtime.name];
+const PORT = 47600 + ({ deno: 0, bun: 20, node: 40 } as Record<string, number>)[runtimeName];
 
 interface Run {
   failure: string | null;
@@ -67,7 +67,7 @@ async function run(
 
 const served = (r: LoopResult) => r.bodies.map((b) => b.body);
 
-SERVERS[runtime.name].forEach((server, i) => {
+SERVERS[runtimeName].forEach((server, i) => {
   test(`a ${server} service on a fixed port, without reusePort, serves again after a crash under a request loop`, async () => {
     const r = await run("crash", server, false, PORT + i);
     const what = JSON.stringify(r);
@@ -84,7 +84,7 @@ SERVERS[runtime.name].forEach((server, i) => {
 });
 
 /** Servers that share a port with reusePort here (Bun's node:http ignores it). */
-const RELOADABLE = SERVERS[runtime.name].filter((s) => !(runtime.name === "bun" && s === "node"));
+const RELOADABLE = SERVERS[runtimeName].filter((s) => !(runtimeName === "bun" && s === "node"));
 
 RELOADABLE.forEach((server, i) => {
   test(`a ${server} service with reusePort reloads to new code under a request loop with no failed request, the new instance starting from the old one's last store; a reload to broken code leaves it serving`, async (t) => {
@@ -94,7 +94,7 @@ RELOADABLE.forEach((server, i) => {
     }
     const r = await run("reload", server, true, PORT + 10 + i, wrap);
     const what = JSON.stringify(r);
-    if (runtime.name === "deno") {
+    if (runtimeName === "deno") {
       // On Deno a request that the old listener took just before it closed may fail (the
       // README says so); none fails elsewhere in the reload.
       const start = r.marks["listening 1"];
@@ -127,7 +127,7 @@ RELOADABLE.forEach((server, i) => {
 });
 
 test("on Bun, a node:http service cannot share its port (Bun ignores reusePort there): a reload is reported failed and the old instance serves on", async (t) => {
-  if (runtime.name !== "bun") return t.skip("Bun's node:http only");
+  if (runtimeName !== "bun") return t.skip("Bun's node:http only");
   const r = await run("reload-once", "node", true, PORT + 15);
   const what = JSON.stringify(r);
   assert.equal(r.loop.failed, 0, what);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RecoveryPolicy, supervise } from "../mod.ts";
-import { runApp } from "./_helpers.ts";
+import { runApp } from "./harness/helpers.ts";
 
 const STANDBY_APP = new URL("./testdata/standby_app.ts", import.meta.url);
 

@@ -2,7 +2,7 @@
 // process must keep its memory and end by itself once supervision ends.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runApp } from "./_helpers.ts";
+import { runApp } from "./harness/helpers.ts";
 
 /**
  * What sam's RSS may grow by beyond the runtime's own Workers over restarts 100 to 1,000: the

@@ -1,5 +1,5 @@
 // sam as a systemd service (Type=notify, NotifyAccess=main), against a real systemd 252 run as
-// PID 1 of namespaces the test makes and removes (tests/_systemd.ts): ready, reloading then
+// PID 1 of namespaces the test makes and removes (tests/harness/systemd.ts): ready, reloading then
 // ready, status, the watchdog and stopping, read message by message from systemd's own log.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtime } from "../_runtime.ts";
-import { bootSystemd, type Systemd, systemdUnavailable } from "./_systemd.ts";
-import { fixture } from "./_helpers.ts";
+import { runtimeName, scriptArgs } from "./harness/runtime.ts";
+import { bootSystemd, type Systemd, systemdUnavailable } from "./harness/systemd.ts";
+import { fixture } from "./harness/helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const UNIT = "sam-svc.service";
@@ -19,9 +19,9 @@ const UNIT = "sam-svc.service";
 function variants(): { channel: string; argv: string[] }[] {
   const app = fixture("systemd_app.ts");
   const exec = process.execPath;
-  if (runtime.name === "deno") {
+  if (runtimeName === "deno") {
     return [
-      { channel: "libc", argv: [exec, ...runtime.scriptArgs(app)] },
+      { channel: "libc", argv: [exec, ...scriptArgs(app)] },
       {
         channel: "deno-datagram",
         argv: [
@@ -37,10 +37,10 @@ function variants(): { channel: string; argv: string[] }[] {
       },
     ];
   }
-  if (runtime.name === "bun") {
-    return [{ channel: "libc", argv: [exec, ...runtime.scriptArgs(app)] }];
+  if (runtimeName === "bun") {
+    return [{ channel: "libc", argv: [exec, ...scriptArgs(app)] }];
   }
-  return [{ channel: "systemd-notify", argv: [exec, ...runtime.scriptArgs(app)] }];
+  return [{ channel: "systemd-notify", argv: [exec, ...scriptArgs(app)] }];
 }
 
 function unit(argv: string[], dir: string, env = ""): string {

@@ -4,8 +4,8 @@
 // instance's warning can be printed ("warning <id> <ms>").
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { monotonicNs } from "../../_corosync.ts";
-import { openCmap } from "../../_cmap.ts";
+import { readClockMonotonic } from "../../platform/clock.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import { RecoveryPolicy, supervise } from "../../mod.ts";
 
 const quorum = process.env.SAM_QUORUM === "1" ? RecoveryPolicy.QUORUM : 0;
@@ -22,7 +22,7 @@ supervisor.addEventListener("status", (e) => {
 });
 supervisor.addEventListener("quorum", (e) => later(`quorum ${e.detail.quorate}`));
 supervisor.addEventListener("warning", (e) => {
-  const ms = setAt ? (Number(monotonicNs() - setAt) / 1e6).toFixed(3) : "-1";
+  const ms = setAt ? (Number(readClockMonotonic() - setAt) / 1e6).toFixed(3) : "-1";
   later(`warning ${e.detail.id} ${ms}`);
 });
 supervisor.addEventListener("exit", (e) => later(`exit ${e.detail.id} ${e.detail.code}`));
@@ -32,7 +32,7 @@ input.on("line", (line) => {
   const [command, arg] = line.split(" ");
   if (command === "votes") {
     const cmap = openCmap();
-    setAt = monotonicNs();
+    setAt = readClockMonotonic();
     cmap.setUint32("quorum.expected_votes", Number(arg));
     cmap.close();
   } else if (command === "stop") {

@@ -2,8 +2,8 @@
 // time: the test dumps cmap with corosync-cmapctl between steps ("next" on stdin).
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { monotonicNs } from "../../_corosync.ts";
-import { openCmap } from "../../_cmap.ts";
+import { readClockMonotonic } from "../../platform/clock.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import type { SamError } from "../../errors.ts";
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
@@ -14,7 +14,7 @@ const next = async () => {
 
 const prefix = `resources.process.${process.pid}.`;
 const cmap = openCmap();
-const stamp = monotonicNs();
+const stamp = readClockMonotonic();
 cmap.setString(prefix + "recovery", "quit");
 cmap.setUint64(prefix + "poll_period", 2000n);
 cmap.setUint64(prefix + "last_updated", stamp);

@@ -1,7 +1,7 @@
 // Tries corosync's cmap and quorum and prints the code each one throws (or "ok").
-import { CorosyncQuorum } from "../../_corosync_quorum.ts";
-import { monotonicNs } from "../../_corosync.ts";
-import { openCmap } from "../../_cmap.ts";
+import { CorosyncQuorum } from "../../corosync/quorum.ts";
+import { readClockMonotonic } from "../../platform/clock.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import { SamError } from "../../errors.ts";
 
 const attempt = (name: string, fn: () => { close(): void }) => {
@@ -16,4 +16,4 @@ const attempt = (name: string, fn: () => { close(): void }) => {
 };
 attempt("cmap", openCmap);
 attempt("quorum", () => CorosyncQuorum.open());
-console.log(`monotonic ${monotonicNs()}`);
+console.log(`monotonic ${readClockMonotonic()}`);

@@ -1,5 +1,5 @@
 // Opens corosync's quorum and never closes it: the program must still end by itself.
-import { CorosyncQuorum } from "../../_corosync_quorum.ts";
+import { CorosyncQuorum } from "../../corosync/quorum.ts";
 
 const quorum = CorosyncQuorum.open();
 quorum.addEventListener("change", () => console.log("change"));

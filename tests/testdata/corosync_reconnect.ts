@@ -3,15 +3,16 @@
 // again, "close" ends.
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { CorosyncQuorum } from "../../_corosync_quorum.ts";
-import { openCmap } from "../../_cmap.ts";
+import { CorosyncQuorum } from "../../corosync/quorum.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 import { SamError } from "../../errors.ts";
 
 const key = `resources.process.${process.pid}.state`;
 const cmap = openCmap();
 const quorum = CorosyncQuorum.open();
-quorum.addEventListener("disconnect", () => {
-  console.log(`disconnect quorate=${quorum.quorate} code=${quorum.error?.code}`);
+quorum.addEventListener("disconnect", (event) => {
+  const error = (event as CustomEvent<SamError>).detail;
+  console.log(`disconnect quorate=${quorum.quorate} code=${error.code}`);
 });
 const write = (label: string) => {
   try {

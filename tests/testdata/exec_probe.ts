@@ -9,8 +9,8 @@
 import process from "node:process";
 import { closeSync, openSync, readdirSync, readlinkSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { canExecInPlace, execInPlace, takeHandOver } from "../../_exec_in_place.ts";
-import { cString, openLibrary } from "../../_ffi.ts";
+import { canExecInPlace, execInPlace, takeHandOver } from "../../handover/exec.ts";
+import { cString, openLibrary } from "../../platform/ffi.ts";
 
 const first = { can: canExecInPlace(), taken: takeHandOver() };
 const results: unknown[] = [];

@@ -2,7 +2,7 @@
 // it is, then spins for ever (Deno 2.9's terminate() does not stop it, nor close the socket).
 import { parentPort, workerData } from "node:worker_threads";
 import { createServer } from "node:net";
-import { runtime } from "../../_runtime.ts";
+import { runtime } from "../../platform/runtime.ts";
 
 const server = createServer();
 server.once("error", (error) => parentPort!.postMessage(`listen: ${(error as Error).message}`));

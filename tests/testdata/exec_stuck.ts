@@ -13,8 +13,8 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { runtime } from "../../_runtime.ts";
-import { execInPlace, takeHandOver } from "../../_exec_in_place.ts";
+import { runtime } from "../../platform/runtime.ts";
+import { execInPlace, takeHandOver } from "../../handover/exec.ts";
 
 const now = () => performance.timeOrigin + performance.now();
 const startedAt = now();

@@ -1,6 +1,6 @@
 // A real thread that stores into a data region as instance 1 until it is fenced off.
 import { parentPort, workerData } from "node:worker_threads";
-import { DataRegion } from "../../_region.ts";
+import { DataRegion } from "../../shared_memory/region.ts";
 import type { SamError } from "../../errors.ts";
 
 const region = new DataRegion(workerData.region);

@@ -7,7 +7,7 @@
 import process from "node:process";
 import { isMainThread } from "node:worker_threads";
 import * as sam from "../../mod.ts";
-import { openCmap } from "../../_cmap.ts";
+import { openCmap } from "../../corosync/cmap.ts";
 
 const { CsError, csErrorName, RecoveryPolicy: P } = sam;
 const { CS_OK: OK, CS_ERR_BAD_HANDLE: BAD, CS_ERR_INVALID_PARAM: INVALID } = CsError;

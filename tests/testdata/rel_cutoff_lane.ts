@@ -6,8 +6,8 @@
 // middle of a store, and checks byte for byte that the next writer restores exactly the last
 // value that was published. Options come as JSON in REL_LANE; it prints its report as JSON.
 import process from "node:process";
-import { DataRegion } from "../../_region.ts";
-import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../../_layout.ts";
+import { RegionKeeper } from "../../supervisor/region_keeper.ts";
+import { DATA_CONTROL, HOLDER_MASK, SUPERVISOR_HOLDER } from "../../shared_memory/layout.ts";
 import { C, label, pattern, random, stampOf } from "./rel_pattern.ts";
 import { sameBytes, spawnWriter, type Writer, writerBuffers } from "./rel_writers.ts";
 
@@ -108,7 +108,8 @@ async function run(): Promise<LaneReport> {
     ms: 0,
   };
   const started = performance.now();
-  const region = DataRegion.create(options.maxSize);
+  const keeper = RegionKeeper.create(options.maxSize);
+  const region = keeper.region;
   region.store(SUPERVISOR_HOLDER, pattern(0, 100), false);
   ctl[C.DONE_LEN] = ctl[C.ATTEMPT_LEN] = 100;
   ctl[C.REFUSED] = -1;
@@ -137,7 +138,7 @@ async function run(): Promise<LaneReport> {
       current = standbys.shift()!;
       const possible = candidates();
       settled = ctl[C.ATTEMPT];
-      region.admit(id);
+      keeper.admit(id);
       current.activate({
         id,
         handles: region.handles,
@@ -169,13 +170,13 @@ async function run(): Promise<LaneReport> {
       const inFlightLength = Atomics.load(ctl, C.ATTEMPT_LEN);
       // Each writer is gone for good before the next one comes: this test is about stores cut
       // off. A thread that runs on after it was given up is the fencing tests' subject.
-      if (cut === "fence-first") region.fence(id);
+      if (cut === "fence-first") keeper.fence(id);
       current.worker.terminate();
       await within(current.gone(), `writer ${id} ending`);
       if ((Atomics.load(region.header, DATA_CONTROL) & HOLDER_MASK) === id) {
         report.diedHoldingLock++;
       }
-      if (cut === "terminate-first") region.fence(id);
+      if (cut === "terminate-first") keeper.fence(id);
       current = undefined;
       if (ctl[C.DONE] >= inFlight) continue; // the store returned: not cut off
       report.cutoffs++;
@@ -187,7 +188,7 @@ async function run(): Promise<LaneReport> {
     }
     if (report.failures.length === 0) {
       // The supervisor's own view at the end, once no writer holds the lock.
-      region.fence(Atomics.load(region.header, DATA_CONTROL) & HOLDER_MASK);
+      keeper.fence(Atomics.load(region.header, DATA_CONTROL) & HOLDER_MASK);
       const possible = candidates();
       const last = region.restore(SUPERVISOR_HOLDER, undefined, false);
       if (whichOf(last, possible) === undefined) {

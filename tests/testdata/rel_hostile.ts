@@ -7,8 +7,8 @@
 import process from "node:process";
 import { workerData } from "node:worker_threads";
 import * as sam from "../../mod.ts";
-import type { DataRegion } from "../../_region.ts";
-import { DATA_CONTROL } from "../../_layout.ts";
+import type { DataRegion } from "../../shared_memory/region.ts";
+import { DATA_CONTROL } from "../../shared_memory/layout.ts";
 import { pattern, random } from "./rel_pattern.ts";
 import { hostilePlan } from "./rel_hostile_plan.ts";
 

@@ -20,7 +20,7 @@ import {
   HOLDER_MASK,
   INST_HC_STATE,
   SLOT_BIT,
-} from "../../_layout.ts";
+} from "../../shared_memory/layout.ts";
 import { random } from "./rel_pattern.ts";
 
 export type Damage = "header" | "header-but-magic" | "slots";

@@ -9,8 +9,8 @@ import process from "node:process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import * as sam from "../../mod.ts";
-import type { DataRegion } from "../../_region.ts";
-import { DATA_CONTROL, HOLDER_MASK, SLOT_BIT } from "../../_layout.ts";
+import type { DataRegion } from "../../shared_memory/region.ts";
+import { DATA_CONTROL, HOLDER_MASK, SLOT_BIT } from "../../shared_memory/layout.ts";
 
 // Bun 1.4.5 drops the query from import.meta.url of a module imported by an absolute URL (as
 // sam's worker shim does); the URL the supervisor was given is in the shim's workerData.

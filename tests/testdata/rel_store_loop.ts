@@ -18,8 +18,8 @@
 // gone: on Deno the "exit" event comes while a terminated thread may still finish its store.
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import { DataRegion } from "../../_region.ts";
-import { DATA_CONTROL, DATA_LENGTH_0, HOLDER_MASK, SLOT_BIT } from "../../_layout.ts";
+import { DataRegion } from "../../shared_memory/region.ts";
+import { DATA_CONTROL, DATA_LENGTH_0, HOLDER_MASK, SLOT_BIT } from "../../shared_memory/layout.ts";
 import type { SamError } from "../../errors.ts";
 import { C, pattern, random, randomSize } from "./rel_pattern.ts";
 import type { Activation } from "./rel_writers.ts";

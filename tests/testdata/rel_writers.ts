@@ -4,7 +4,7 @@
 import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
 import { MessageChannel, Worker } from "node:worker_threads";
-import type { DataRegionHandles } from "../../_region.ts";
+import type { DataRegionHandles } from "../../shared_memory/region.ts";
 import { C, CONTROL_BYTES } from "./rel_pattern.ts";
 
 const LOOP = new URL("./rel_store_loop.ts", import.meta.url);

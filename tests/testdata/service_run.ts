@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runtime } from "../../_runtime.ts";
-import { command, fixture, startApp, within } from "../_helpers.ts";
-import { get, requestLoop } from "../_service_client.ts";
+import { runtimeName } from "../harness/runtime.ts";
+import { command, fixture, startApp, within } from "../harness/helpers.ts";
+import { get, requestLoop } from "../harness/service_client.ts";
 
 const scenario = process.env.SAM_SCENARIO ?? "crash";
 const server = process.env.SAM_SERVER ?? "node";
@@ -26,7 +26,7 @@ const version = join(dir, "version.mjs");
 writeFileSync(version, `export const version = "v1";\n`);
 const name = "service_app.ts";
 // Deno.serve's reusePort is an unstable API of Deno 2.9.
-const argv = runtime.name === "deno" && server === "deno"
+const argv = runtimeName === "deno" && server === "deno"
   ? [process.execPath, "run", "--allow-all", "--unstable-net", fixture(name)]
   : command(name);
 const app = startApp(

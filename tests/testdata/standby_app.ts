@@ -2,7 +2,7 @@
 // when its Worker started and its predecessor's crash time to the stored record,
 // runs a while (time for the supervisor to spawn a standby), then crashes. The third one ends.
 import * as sam from "../../mod.ts";
-import { runtime } from "../../_runtime.ts";
+import { runtimeName } from "../harness/runtime.ts";
 
 interface Entry {
   /** When this instance's Worker started (epoch ms). */
@@ -21,7 +21,7 @@ interface Record {
  */
 function workerStarted(): number {
   const node = (performance as unknown as { nodeTiming?: { environment: number } }).nodeTiming;
-  return performance.timeOrigin + (runtime.name === "node" ? node!.environment : 0);
+  return performance.timeOrigin + (runtimeName === "node" ? node!.environment : 0);
 }
 
 sam.initialize(0, sam.RecoveryPolicy.RESTART);
