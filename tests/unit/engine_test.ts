@@ -21,9 +21,11 @@ import {
   announceRegistered,
   announceStarted,
   changeSeq,
+  dataGranted,
   sendHealthCheck,
   setListening,
   untilAcknowledged,
+  untilDataDecided,
 } from "../../shared_memory/protocol.ts";
 import { Engine, type EngineConfig } from "../../supervisor/engine.ts";
 import { RegionKeeper } from "../../supervisor/region_keeper.ts";
@@ -300,4 +302,59 @@ test("Engine activates the standby as the next instance instead of starting a Wo
   assert.equal(workers.length, 2, "no new Worker");
   assert.equal(workers[1].id, 2);
   await engine.stop();
+});
+
+test("Engine.reload() starts the next id beside the serving instance and hands over at its start(), the data its own then", async () => {
+  const { engine, workers, events, seen } = engineFor({});
+  engine.begin();
+  const [serving] = workers;
+  announceRegistered(serving.block);
+  announceStarted(serving.block);
+  await seen("status", 2);
+  const result = engine.reload();
+  const incoming = workers[1];
+  assert.equal(incoming.id, 2);
+  assert.equal(dataGranted(incoming.block), false, "the data is still the serving one's");
+  announceRegistered(incoming.block);
+  await seen("registered", 2);
+  assert.equal(engine.status.instanceId, 1, "the record follows the one that serves");
+  // Its start(): the serving instance (no listener) is terminated at once, and it takes over.
+  announceStarted(incoming.block);
+  assert.deepEqual(await result, { reloaded: true, id: 2, replaced: 1 });
+  assert.equal(dataGranted(incoming.block), true);
+  assert.equal(engine.status.instanceId, 2);
+  assert.equal(engine.status.state, "running");
+  const steps = events.filter(([type]) => type !== "status" && type !== "registered");
+  assert.deepEqual(steps.slice(1), [
+    ["reload", { id: 2, replaced: 1, outcome: "begun" }],
+    ["instance", { id: 2 }],
+    ["terminated", { id: 1, code: 128 + SIGTERM }],
+    ["exit", { id: 1, code: 128 + SIGTERM }],
+    ["reload", { id: 2, replaced: 1, outcome: "took-over" }],
+  ]);
+  assert.equal(workers.length, 2, "no restart");
+  assert.deepEqual(await engine.stop(), { code: 128 + SIGTERM, reason: "stopped" });
+});
+
+test("Engine.reload() whose instance ends before its start() fails, refused the data, and the serving one goes on", async () => {
+  const { engine, workers, seen, types } = engineFor({});
+  engine.begin();
+  const [serving] = workers;
+  announceRegistered(serving.block);
+  announceStarted(serving.block);
+  await seen("status", 2);
+  const result = engine.reload();
+  const incoming = workers[1];
+  announceEnd(incoming.block, 1, 0);
+  incoming.exit(1);
+  assert.deepEqual(await result, { reloaded: false, id: 2, reason: "ended", code: 1 });
+  assert.equal(await untilDataDecided(incoming.block), false, "a start() waiting gives up");
+  assert.equal(engine.status.instanceId, 1);
+  assert.equal(engine.status.state, "running");
+  assert.ok(!types().includes("terminated") && !types().includes("restart"), types().join(" "));
+  // Not under way any more: another may begin.
+  const again = engine.reload();
+  assert.equal(workers[2].id, 3);
+  await engine.stop();
+  assert.deepEqual(await again, { reloaded: false, id: 3, reason: "stopped" });
 });
