@@ -149,7 +149,9 @@ for (
     await using supervisor = supervise(pathToFileURL(app.path), {
       timeInterval: 300,
       recoveryPolicy: RecoveryPolicy.RESTART,
-      reloadTimeout: 500,
+      // Long enough for a Worker to start on a loaded machine (the good reload after it shares
+      // it), short enough that the case that never starts does not hold the test up for long.
+      reloadTimeout: reason === "timeout" ? 2_000 : 30_000,
       log: false,
     });
     const seen = events(supervisor);

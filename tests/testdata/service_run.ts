@@ -97,7 +97,10 @@ try {
     }),
   );
 } catch (error) {
-  console.log(JSON.stringify({ failure: String(error), marks }));
+  // What the service said, when it has ended already: why a step could not go on.
+  const r = await Promise.race([app.done, pause(1000).then(() => null)]);
+  const { code, lines, log, stderr } = r ?? {};
+  console.log(JSON.stringify({ failure: String(error), marks, code, lines, log, stderr }));
 } finally {
   app.child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
