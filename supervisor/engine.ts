@@ -171,14 +171,9 @@ export class Engine implements InstanceOwner {
         ...this.#config,
         stuck: this.#stuck,
         owner: this,
-        spawn: (owner) => this.#standby.forReload(owner),
+        standby: this.#standby,
         replace: () => this.#giveUp((this.#supervision as Running).current, "reload"),
-        failed: () => {
-          const now = this.#supervision as Running;
-          this.#to({ ...now, reload: null });
-          // The serving one gets a standby again (from the files as they are now) unless ending.
-          if (!now.stopping) this.#standby.prepareSoon();
-        },
+        forget: () => this.#to({ ...this.#supervision as Running, reload: null }),
       });
       if (reload === null || s.state !== "running") return;
       this.#lastId++;
@@ -223,7 +218,6 @@ export class Engine implements InstanceOwner {
     if (inst.phase.phase === "checking") this.#health!.start();
     this.#writeRecord();
     reload.tookOver();
-    if (inst.phase.phase !== "activating") this.#standby.prepareSoon();
   }
 
   // ---- What instances tell (InstanceOwner) ----

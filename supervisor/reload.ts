@@ -11,6 +11,7 @@ import { confirmEnd } from "../shared_memory/protocol.ts";
 import type { Instance, InstanceOwner } from "./instance.ts";
 import type { Emit } from "./log.ts";
 import type { RegionKeeper } from "./region_keeper.ts";
+import type { Standby } from "./standby.ts";
 
 /** How long a reload's instance has to reach its start(), unless options.reloadTimeout says. */
 export const RELOAD_TIMEOUT_MS = 60_000;
@@ -56,15 +57,12 @@ export interface ReloadSide {
   readonly stuck: StuckThreads;
   /** The engine: the owner of the reload's instance once it serves. */
   readonly owner: InstanceOwner;
-  /**
-   * Spawns a Worker, told to `owner`, that acts on the stored data's next home once granted and
-   * reads the data as it is until then.
-   */
-  spawn(owner: InstanceOwner): Instance;
+  /** Where its Worker comes from, and the serving instance's next standby. */
+  readonly standby: Standby;
   /** The reload's instance called start(): the serving one is given up as stop() gives it up. */
   replace(): void;
   /** The reload's instance ended before it took over: the engine forgets the reload. */
-  failed(): void;
+  forget(): void;
 }
 
 /**
@@ -102,7 +100,7 @@ export class Reload implements InstanceOwner {
     this.#id = id;
     this.#replaced = replaced;
     this.#resolve = resolve;
-    this.inst = side.spawn(this);
+    this.inst = side.standby.forReload(this);
     const timeout = side.options.reloadTimeout ?? RELOAD_TIMEOUT_MS;
     this.#phase = {
       phase: "starting",
@@ -132,6 +130,8 @@ export class Reload implements InstanceOwner {
     const { id } = this.inst;
     this.#side.emit("reload", { id, replaced: this.#replaced, outcome: "took-over" });
     this.#resolve({ reloaded: true, id, replaced: this.#replaced });
+    // Its standby: now when it registered already, else at its register().
+    if (this.inst.phase.phase !== "activating") this.#side.standby.prepareSoon();
   }
 
   /** Ends its instance before it served: supervision ends, or it is late, or marked failed. */
@@ -162,7 +162,10 @@ export class Reload implements InstanceOwner {
     confirmEnd(inst.block);
     keeper.dropNextHome();
     emit("exit", { id, code });
-    this.#side.failed();
+    this.#side.forget();
+    // The serving instance gets a standby again, from the files as they are now, unless
+    // supervision is ending.
+    if (kind !== "stop") this.#side.standby.prepareSoon();
     const reason = incomingFailure(by, kind);
     // Its code is told when it ended by itself; the supervisor's SIGKILL says nothing.
     const result = by === "itself"
