@@ -15,6 +15,8 @@ const TEST_TIMEOUT_MS = 150_000;
 interface Counts {
   passed: number;
   failed: number;
+  /** The failed tests' lines as the runner printed them, repeated at the end for CI's tail. */
+  failures?: string[];
 }
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
@@ -72,6 +74,7 @@ function run(
         return resolve({ passed: 0, failed: 1 });
       }
       if (status !== 0 && counts.failed === 0) counts.failed = 1;
+      counts.failures = failedLines(output.replace(ANSI, ""));
       resolve(counts);
     });
   });
@@ -100,6 +103,15 @@ function parseNode(out: string): Counts | null {
   const pass = count("pass");
   if (pass === null) return null;
   return { passed: pass, failed: (count("fail") ?? 0) + (count("cancelled") ?? 0) };
+}
+
+// A failed test's own line in each runner's report: Deno's "name ... FAILED (3ms)", Bun's
+// "(fail) name [3.00ms]", Node's spec "✖ name (3ms)" (Node repeats them under "failing tests").
+function failedLines(out: string): string[] {
+  const lines = out.split("\n").map((l) => l.trim()).filter((l) =>
+    / \.\.\. FAILED\b/.test(l) || l.startsWith("(fail) ") || /^✖ .*\(\d/.test(l)
+  );
+  return [...new Set(lines)];
 }
 
 // Test files named on the command line (`deno task test tests/unit/region_test.ts`), else all
@@ -136,6 +148,9 @@ const results: [string, Counts][] = [
     ], parseNode),
   ],
 ];
+for (const [name, c] of results) {
+  for (const line of c.failures ?? []) console.log(`${name} failed: ${line}`);
+}
 const total = results.reduce((a, [, c]) => ({
   passed: a.passed + c.passed,
   failed: a.failed + c.failed,
