@@ -304,15 +304,20 @@ test("Engine activates the standby as the next instance instead of starting a Wo
   await engine.stop();
 });
 
-test("Engine.reload() starts the next id beside the serving instance and hands over at its start(), the data its own then", async () => {
-  const { engine, workers, events, seen } = engineFor({});
-  engine.begin();
-  const [serving] = workers;
+/** An engine whose instance 1 has started, and a reload begun beside it. */
+async function reloadBesideServing() {
+  const context = engineFor({});
+  context.engine.begin();
+  const [serving] = context.workers;
   announceRegistered(serving.block);
   announceStarted(serving.block);
-  await seen("status", 2);
-  const result = engine.reload();
-  const incoming = workers[1];
+  await context.seen("status", 2);
+  const result = context.engine.reload();
+  return { ...context, serving, result, incoming: context.workers[1] };
+}
+
+test("Engine.reload() starts the next id beside the serving instance and hands over at its start(), the data its own then", async () => {
+  const { engine, workers, events, seen, result, incoming } = await reloadBesideServing();
   assert.equal(incoming.id, 2);
   assert.equal(dataGranted(incoming.block), false, "the data is still the serving one's");
   announceRegistered(incoming.block);
@@ -337,14 +342,7 @@ test("Engine.reload() starts the next id beside the serving instance and hands o
 });
 
 test("Engine.reload() whose instance ends before its start() fails, refused the data, and the serving one goes on", async () => {
-  const { engine, workers, seen, types } = engineFor({});
-  engine.begin();
-  const [serving] = workers;
-  announceRegistered(serving.block);
-  announceStarted(serving.block);
-  await seen("status", 2);
-  const result = engine.reload();
-  const incoming = workers[1];
+  const { engine, workers, types, result, incoming } = await reloadBesideServing();
   announceEnd(incoming.block, 1, 0);
   incoming.exit(1);
   assert.deepEqual(await result, { reloaded: false, id: 2, reason: "ended", code: 1 });
